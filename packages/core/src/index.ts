@@ -1,0 +1,16 @@
+// @adm/core: contracts (interfaces + DI tokens), tensor I/O, seeded randomness, backend
+// selection, and the Gaussian diffusion process.
+export * from './errors.js';
+export * from './random.js';
+export * from './tokens.js';
+export * from './container.js';
+export * from './backend.js';
+export * from './contracts/index.js';
+export * from './io/dtypes.js';
+export * from './io/safetensors.js';
+export * from './io/node-files.js';
+export * from './io/zip.js';
+export * from './io/npy.js';
+// DIFFUSION-EXPORTS
+// PT-EXPORTS
+// PIPELINE-EXPORTS

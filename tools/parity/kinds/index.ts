@@ -1,0 +1,9 @@
+import type { KindModule } from '../types.js';
+
+/**
+ * Kind handlers by case.json `kind` (guided-diffusion sets) or `metric` (eval set).
+ * Loaded lazily so a case only pays for the packages it needs.
+ */
+export const KINDS: Record<string, () => Promise<KindModule>> = {
+  // KIND-REGISTRY (one line per kind; keep sorted)
+};
