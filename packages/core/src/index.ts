@@ -11,6 +11,7 @@ export * from './io/safetensors.js';
 export * from './io/node-files.js';
 export * from './io/zip.js';
 export * from './io/npy.js';
+export * from './tensor-utils.js';
 // DIFFUSION-EXPORTS
 // PT-EXPORTS
 // PIPELINE-EXPORTS
