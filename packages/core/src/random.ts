@@ -54,7 +54,8 @@ export class SeededRandom implements RandomSource {
 
   uniform(size: number): Float32Array {
     const out = new Float32Array(size);
-    for (let i = 0; i < size; i++) out[i] = this.next();
+    // 24 random bits: exactly representable in float32, so never rounds up to 1.
+    for (let i = 0; i < size; i++) out[i] = (this.nextU32() >>> 8) / 16777216;
     return out;
   }
 
