@@ -6,4 +6,5 @@ import type { KindModule } from '../types.js';
  */
 export const KINDS: Record<string, () => Promise<KindModule>> = {
   // KIND-REGISTRY (one line per kind; keep sorted)
+  timestep_sampler: () => import('./timestep-sampler.js'),
 };
