@@ -13,5 +13,6 @@ export * from './io/zip.js';
 export * from './io/npy.js';
 export * from './tensor-utils.js';
 // DIFFUSION-EXPORTS
+export * from './diffusion/index.js';
 // PT-EXPORTS
 // PIPELINE-EXPORTS
