@@ -6,5 +6,6 @@ import type { KindModule } from '../types.js';
  */
 export const KINDS: Record<string, () => Promise<KindModule>> = {
   // KIND-REGISTRY (one line per kind; keep sorted)
+  schedule: () => import('./schedule.js'),
   timestep_sampler: () => import('./timestep-sampler.js'),
 };
