@@ -1,0 +1,80 @@
+import * as tf from '@tensorflow/tfjs';
+import { withScope, type KernelScope } from './kernel-scope.js';
+import { conv2dBackpropFilter, type Conv2DBackpropFilterAttrs } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputStride1, type Conv2DBackpropInputAttrs } from './conv2d-backprop-input.js';
+import { unsortedSegmentSum } from './unsorted-segment-sum.js';
+import { batchMatMulTransposeFirst } from './batch-mat-mul.js';
+
+type TensorInfo = tf.TensorInfo;
+
+export interface WasmKernelOptions {
+  /** Also transpose B explicitly (default true: measured faster on wasm for our shapes). */
+  transposeBFirst?: boolean;
+}
+
+/** What registerWasmTrainingKernels did, for `adm info` and tests. */
+export interface WasmKernelReport {
+  added: string[];
+  replaced: string[];
+}
+
+const BACKEND = 'wasm';
+let report: WasmKernelReport | undefined;
+
+/**
+ * Make the wasm backend able to train a conv net, and faster at it:
+ * - adds Conv2DBackpropFilter (im2col one tap at a time + matmul) and UnsortedSegmentSum
+ *   (one-hot + matmul; the gradient of gather), which tfjs-backend-wasm lacks;
+ * - replaces Conv2DBackpropInput by a forward conv with the flipped filter for stride 1;
+ * - replaces BatchMatMul with transposed operands by transpose-then-multiply.
+ * Stock kernels stay the fallback. Idempotent. Must run after '@tensorflow/tfjs-backend-wasm'
+ * is imported (its kernels are registered at import).
+ */
+export function registerWasmTrainingKernels(opts: WasmKernelOptions = {}): WasmKernelReport {
+  if (report) return report;
+  const originals = new Map<string, tf.KernelConfig>();
+  for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2D']) {
+    const k = tf.getKernel(name, BACKEND);
+    if (!k) throw new Error(`tfjs-backend-wasm has no ${name} kernel: is '@tensorflow/tfjs-backend-wasm' imported?`);
+    originals.set(name, k);
+  }
+  const added: string[] = [];
+  const replaced: string[] = [];
+  const add = (kernelName: string, kernelFunc: tf.KernelFunc) => {
+    const prior = tf.getKernel(kernelName, BACKEND);
+    if (prior) {
+      // Keep the stock kernel's setupFunc: it binds the wasm functions the fallback calls.
+      tf.unregisterKernel(kernelName, BACKEND);
+      tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc, setupFunc: prior.setupFunc, disposeFunc: prior.disposeFunc });
+      replaced.push(kernelName);
+    } else {
+      tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+      added.push(kernelName);
+    }
+  };
+  const scoped = <R extends TensorInfo | undefined>(backend: tf.KernelBackend, body: (s: KernelScope) => R) => withScope(backend, BACKEND, originals, body);
+
+  if (!tf.getKernel('Conv2DBackpropFilter', BACKEND)) {
+    add('Conv2DBackpropFilter', ({ inputs, backend, attrs }) =>
+      scoped(backend as tf.KernelBackend, (s) => conv2dBackpropFilter(s, inputs as { x: TensorInfo; dy: TensorInfo }, attrs as unknown as Conv2DBackpropFilterAttrs)));
+  }
+  if (!tf.getKernel('UnsortedSegmentSum', BACKEND)) {
+    add('UnsortedSegmentSum', ({ inputs, backend, attrs }) =>
+      scoped(backend as tf.KernelBackend, (s) => unsortedSegmentSum(s, inputs as { x: TensorInfo; segmentIds: TensorInfo }, attrs as unknown as { numSegments: number })));
+  }
+  const stockInput = originals.get('Conv2DBackpropInput')!;
+  add('Conv2DBackpropInput', (args) => {
+    const fast = scoped(args.backend as tf.KernelBackend, (s) =>
+      conv2dBackpropInputStride1(s, args.inputs as { dy: TensorInfo; filter: TensorInfo }, args.attrs as unknown as Conv2DBackpropInputAttrs));
+    return fast ?? (stockInput.kernelFunc(args) as TensorInfo);
+  });
+  const stockMatMul = originals.get('BatchMatMul')!;
+  const transposeBToo = opts.transposeBFirst ?? true;
+  add('BatchMatMul', (args) => {
+    const fast = scoped(args.backend as tf.KernelBackend, (s) =>
+      batchMatMulTransposeFirst(s, args.inputs as { a: TensorInfo; b: TensorInfo }, args.attrs as unknown as { transposeA: boolean; transposeB: boolean }, transposeBToo));
+    return fast ?? (stockMatMul.kernelFunc(args) as TensorInfo);
+  });
+  report = { added, replaced };
+  return report;
+}

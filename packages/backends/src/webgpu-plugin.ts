@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendPlugin } from '@adm/core';
+
+/** Debian's chromium package ships Google's SwiftShader (software Vulkan) with this ICD file. */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+/** What we learned about the WebGPU adapter, for `adm info` and test output. */
+export interface WebGpuAdapterReport {
+  /** GPU name (vendor, device, description as Dawn reports them). */
+  name: string;
+  /** true for a software rasteriser (SwiftShader, or the adapter says it is a fallback). */
+  software: boolean;
+  /** 'navigator.gpu' (browser) or 'dawn (webgpu npm package)' */
+  via: string;
+  /** VK_ICD_FILENAMES when we set it to reach SwiftShader. */
+  icd?: string;
+}
+
+interface GpuLike {
+  requestAdapter(opts?: Record<string, unknown>): Promise<AdapterLike | null>;
+}
+interface AdapterLike {
+  info?: Record<string, string>;
+  isFallbackAdapter?: boolean;
+  requestAdapterInfo?(): Promise<Record<string, string>>;
+}
+
+const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+let probe: Promise<{ report?: WebGpuAdapterReport; reason?: string }> | undefined;
+
+function navigatorGpu(): GpuLike | undefined {
+  return (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
+}
+
+async function describeAdapter(adapter: AdapterLike, via: string, icd?: string): Promise<WebGpuAdapterReport> {
+  let info: Record<string, string> = {};
+  try {
+    info = adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {});
+  } catch {
+    /* older Dawn: no adapter info */
+  }
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((p) => p && String(p).trim());
+  const name = [...new Set(parts.map(String))].join(' / ') || 'unnamed adapter';
+  const software = !!adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(name);
+  return { name, software, via, icd };
+}
+
+/**
+ * In Node, make `navigator.gpu` from Dawn (the `webgpu` npm package). When no adapter shows
+ * up and VK_ICD_FILENAMES is unset, retry with the SwiftShader ICD from Debian's chromium
+ * package. Must run before '@tensorflow/tfjs-backend-webgpu' is imported: it registers
+ * itself only if navigator.gpu exists at import time. A live GPU object keeps Node's event
+ * loop alive: programs that use this backend end with process.exit().
+ */
+async function installNodeGpu(): Promise<{ report?: WebGpuAdapterReport; reason?: string }> {
+  let webgpu: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
+  try {
+    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
+  } catch (e) {
+    return { reason: `the 'webgpu' npm package (Dawn for Node) did not load (npm install webgpu): ${(e as Error).message.split('\n')[0]}` };
+  }
+  const { existsSync } = await import('node:fs');
+  Object.assign(globalThis, webgpu.globals);
+  let gpu = webgpu.create([]);
+  let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  let icd: string | undefined;
+  if (!adapter && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
+    process.env.VK_ICD_FILENAMES = icd = SWIFTSHADER_ICD;
+    gpu = webgpu.create([]);
+    adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  }
+  if (!adapter) {
+    const hint = existsSync(SWIFTSHADER_ICD)
+      ? `(VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'})`
+      : `(no Vulkan driver; for a software adapter: apt-get install chromium, which ships ${SWIFTSHADER_ICD})`;
+    return { reason: `Dawn found no WebGPU adapter ${hint}` };
+  }
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  return { report: await describeAdapter(adapter, 'dawn (webgpu npm package)', icd) };
+}
+
+/** Find (once) the WebGPU adapter the webgpu backend would use. */
+export function probeWebGpu(): Promise<{ report?: WebGpuAdapterReport; reason?: string }> {
+  probe ??= (async () => {
+    const gpu = navigatorGpu();
+    if (gpu) {
+      const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+      if (!adapter) return { reason: 'navigator.gpu gave no adapter' };
+      return { report: await describeAdapter(adapter, 'navigator.gpu') };
+    }
+    if (!isNode) return { reason: 'this browser has no navigator.gpu (WebGPU)' };
+    return installNodeGpu();
+  })().catch((e: Error) => ({ reason: `WebGPU probe failed: ${e.message.split('\n')[0]}` }));
+  return probe;
+}
+
+export const webgpuPlugin: BackendPlugin = {
+  name: 'webgpu',
+  priority: 30,
+  async available(context) {
+    const { report, reason } = await probeWebGpu();
+    if (!report) return reason ?? 'no WebGPU adapter';
+    if (report.software && !context?.explicit) {
+      return `only a software adapter (${report.name}): slower than wasm, so "auto" skips it; ask for it with --backend webgpu`;
+    }
+    return true;
+  },
+  async activate() {
+    const { report, reason } = await probeWebGpu();
+    if (!report) throw new Error(reason ?? 'no WebGPU adapter');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    // Keep small ops on the GPU instead of bouncing them through the CPU.
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs could not initialise the webgpu backend on ${report.name}`);
+    await tf.ready();
+  },
+  async describe() {
+    const { report, reason } = await probeWebGpu();
+    if (!report) return { adapter: `none (${reason})` };
+    const out: Record<string, string> = {
+      adapter: `${report.name}${report.software ? ' (software fallback, CPU-emulated; correct but slow)' : ''}`,
+      via: report.via,
+    };
+    if (report.icd) out.icd = report.icd;
+    return out;
+  },
+};
