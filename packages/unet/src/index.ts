@@ -1,0 +1,7 @@
+// @adm/unet: the ADM network (guided-diffusion's UNetModel, SuperResModel) and the noisy
+// classifier (EncoderUNetModel) on TensorFlow.js, loadable from guided-diffusion checkpoints.
+export * from './unet-kwargs.js';
+export * from './parameter-scope.js';
+export * from './unet-model.js';
+export * from './state-dict.js';
+export { timestepEmbedding, timestepFrequencies } from './layers/timestep-embedding.js';
