@@ -8,4 +8,5 @@ export const KINDS: Record<string, () => Promise<KindModule>> = {
   // KIND-REGISTRY (one line per kind; keep sorted)
   schedule: () => import('./schedule.js'),
   timestep_sampler: () => import('./timestep-sampler.js'),
+  unet_forward: () => import('./unet-forward.js'),
 };
