@@ -6,6 +6,7 @@ import type { CliCommand } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   // COMMAND-REGISTRY (one line per command)
+  info: () => import('./commands/info.js'),
 };
 
 function usage(): string {
