@@ -22,9 +22,21 @@ export function approxStandardNormalCdf(x: tf.Tensor): tf.Tensor {
     // PyTorch evaluates pow(x, 3) as (x * x) * x.
     const cube = tf.mul(tf.mul(x, x), x);
     const inner = tf.mul(tf.add(x, tf.mul(cube, 0.044715)), Math.sqrt(2.0 / Math.PI));
-    return tf.mul(tf.add(tf.tanh(inner), 1.0), 0.5);
+    return tf.mul(tf.add(saturatingTanh(inner), 1.0), 0.5);
   });
 }
+
+/**
+ * PyTorch's CPU tanh (SLEEF tanhf u10) returns exactly +-1 for |x| > 8.664339742, where the
+ * correctly rounded float32 tanh is still 1 - 2^-24. In the decoder NLL 1 + tanh is then 0
+ * (clamped to 1e-12) instead of 2^-25, which moves one pixel's NLL by 10 nats: saturate alike.
+ */
+export function saturatingTanh(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.where(tf.greater(tf.abs(x), TANH_SATURATION), tf.sign(x), tf.tanh(x)));
+}
+
+/** SLEEF's float32 tanh saturation threshold (8.664339742f). */
+export const TANH_SATURATION = Math.fround(8.664339742);
 
 /**
  * Log-likelihood (nats, element-wise) of images on the uint8 grid rescaled to [-1, 1] under a
