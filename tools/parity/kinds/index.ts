@@ -6,6 +6,7 @@ import type { KindModule } from '../types.js';
  */
 export const KINDS: Record<string, () => Promise<KindModule>> = {
   // KIND-REGISTRY (one line per kind; keep sorted)
+  diffusion_math: () => import('./diffusion-math.js'),
   schedule: () => import('./schedule.js'),
   timestep_sampler: () => import('./timestep-sampler.js'),
   unet_forward: () => import('./unet-forward.js'),
