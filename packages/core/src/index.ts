@@ -16,3 +16,5 @@ export * from './tensor-utils.js';
 export * from './diffusion/index.js';
 // PT-EXPORTS
 // PIPELINE-EXPORTS
+export * from './pipeline/index.js';
+export * from './io/png.js';
