@@ -1,8 +1,13 @@
+import { accurateCos } from './accurate-cos.js';
 import { assertStepCount } from './linear-schedule.js';
 
-/** Improved DDPM's cosine alphas_cumprod as a function of s in [0, 1] (offset 0.008). */
+/**
+ * Improved DDPM's cosine alphas_cumprod as a function of s in [0, 1] (offset 0.008), with a
+ * correctly rounded cos so the float64 betas do not depend on the JS engine's Math.cos.
+ */
 export function cosineAlphaBar(s: number): number {
-  return Math.cos(((s + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  const c = accurateCos(((s + 0.008) / 1.008) * Math.PI / 2);
+  return c * c;
 }
 
 /**
