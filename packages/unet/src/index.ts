@@ -5,3 +5,7 @@ export * from './parameter-scope.js';
 export * from './unet-model.js';
 export * from './state-dict.js';
 export { timestepEmbedding, timestepFrequencies } from './layers/timestep-embedding.js';
+export * from './encoder-unet-model.js';
+export * from './classifier-guidance.js';
+export * from './superres-model.js';
+export { resizeBilinear } from './layers/bilinear-resize.js';
