@@ -6,8 +6,10 @@ import type { KindModule } from '../types.js';
  */
 export const KINDS: Record<string, () => Promise<KindModule>> = {
   // KIND-REGISTRY (one line per kind; keep sorted)
+  classifier: () => import('./classifier.js'),
   diffusion_math: () => import('./diffusion-math.js'),
   schedule: () => import('./schedule.js'),
+  superres_forward: () => import('./superres-forward.js'),
   timestep_sampler: () => import('./timestep-sampler.js'),
   unet_forward: () => import('./unet-forward.js'),
 };
