@@ -1,0 +1,243 @@
+import * as tf from '@tensorflow/tfjs';
+import { ConfigError, type Denoiser, type HasParameters, type RandomSource, SeededRandom } from '@adm/core';
+import { join } from 'node:path';
+import { AdamW } from './adamw.js';
+import { CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
+import { EmaParams } from './ema.js';
+import { accumulateGradients, disposeMap, namedGradients } from './gradients.js';
+import { BatchOrder, type ImageDataset, mixSeed } from './image-dataset.js';
+import { mean, MetricsLog, quartileMeans } from './metrics-log.js';
+import type { TimestepSampler } from './timestep-sampler.js';
+import type { TrainingDiffusion } from './training-diffusion.js';
+import { packTrainingState, unpackTrainingState } from './training-state.js';
+import { UniformSampler } from './uniform-sampler.js';
+
+/** Writes the model's CURRENT parameters as a model folder into `dir` (config.json + weights). */
+export type ModelExporter = (dir: string) => Promise<void>;
+
+export interface TrainLoopOptions {
+  model: Denoiser & HasParameters;
+  diffusion: TrainingDiffusion;
+  data: ImageDataset;
+  batchSize: number;
+  /** Split each batch into microbatches of this size (<= 0: no split). Gradients are summed as guided-diffusion does. */
+  microbatch?: number;
+  lr: number;
+  weightDecay?: number;
+  /** EMA rates (guided-diffusion ema_rate, default [0.9999]). */
+  emaRates?: readonly number[];
+  /** Linear decay of the lr to 0 over this many steps (0: constant). */
+  lrAnnealSteps?: number;
+  /** Default: uniform over the diffusion's steps. */
+  scheduleSampler?: TimestepSampler;
+  /** Feed the dataset labels to the model as y (class-conditional models). */
+  classCond?: boolean;
+  seed?: number;
+  /** Randomness of step k (timestep draw, then noise). Default: SeededRandom(mix(seed, k)). */
+  randomForStep?: (step: number) => RandomSource;
+  /** Run folder for checkpoints, model exports and metrics.jsonl; none when absent. */
+  runDir?: string;
+  saveInterval?: number;
+  logInterval?: number;
+  keepCheckpoints?: number;
+  exportModel?: ModelExporter;
+  /** Recorded in checkpoints (e.g. the model flags). */
+  config?: Record<string, unknown>;
+}
+
+/** What one step reports. */
+export interface StepResult {
+  step: number;
+  lr: number;
+  loss: number;
+  mse?: number;
+  vb?: number;
+  gradNorm: number;
+}
+
+/**
+ * guided-diffusion's TrainLoop for a denoiser: batch -> timestep sampler -> q_sample noise
+ * -> training_losses (hybrid loss with learned sigma) -> gradients of the weighted batch
+ * mean -> AdamW -> EMA -> lr anneal; checkpoints that resume to the identical state.
+ */
+export class TrainLoop {
+  readonly params: Map<string, tf.Variable>;
+  readonly opt: AdamW;
+  readonly ema: EmaParams;
+  readonly sampler: TimestepSampler;
+  readonly metrics: MetricsLog;
+  readonly store?: CheckpointStore;
+  /** Steps completed. */
+  step = 0;
+  private readonly order: BatchOrder;
+  private readonly seed: number;
+  private readonly baseLr: number;
+
+  constructor(readonly opts: TrainLoopOptions) {
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new ConfigError('batch_size', `must be a positive integer, got ${opts.batchSize}`);
+    const info = opts.model.info;
+    if (opts.data.imageSize !== info.imageSize || opts.data.channels !== info.inChannels) {
+      throw new ConfigError('data', `${opts.data.name} gives ${opts.data.imageSize}x${opts.data.imageSize}x${opts.data.channels} images, the model expects ${info.imageSize}x${info.imageSize}x${info.inChannels}`);
+    }
+    if (opts.classCond && !opts.data.numClasses) throw new ConfigError('class_cond', `the model is class-conditional but ${opts.data.name} has no labels`);
+    if (opts.classCond && info.numClasses !== undefined && (opts.data.numClasses ?? 0) > info.numClasses) {
+      throw new ConfigError('num_classes', `${opts.data.name} has ${opts.data.numClasses} classes, the model ${info.numClasses}`);
+    }
+    this.params = opts.model.parameters();
+    this.seed = opts.seed ?? 0;
+    this.baseLr = opts.lr;
+    this.opt = new AdamW(this.params, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0 });
+    this.ema = new EmaParams(this.params, opts.emaRates ?? [0.9999]);
+    this.sampler = opts.scheduleSampler ?? new UniformSampler(opts.diffusion.numTimesteps);
+    this.order = new BatchOrder(opts.data.length, this.seed);
+    this.metrics = new MetricsLog(opts.runDir ? join(opts.runDir, 'metrics.jsonl') : undefined);
+    if (opts.runDir) this.store = new CheckpointStore(opts.runDir, opts.keepCheckpoints ?? 2);
+  }
+
+  private randomFor(step: number): RandomSource {
+    return this.opts.randomForStep ? this.opts.randomForStep(step) : new SeededRandom(mixSeed(this.seed, step, 2));
+  }
+
+  /** The lr used by step `s` (0-based): _anneal_lr runs after each step, so step s sees (s - 1) / anneal done. */
+  lrAt(s: number): number {
+    const anneal = this.opts.lrAnnealSteps ?? 0;
+    if (!anneal || s === 0) return this.baseLr;
+    return this.baseLr * (1 - (s - 1) / anneal);
+  }
+
+  /** One optimisation step on the next batch. */
+  runStep(): StepResult {
+    const { model, diffusion, data, batchSize } = this.opts;
+    const s = this.step;
+    const batch = data.batch(this.order.indices(s, batchSize));
+    const random = this.randomFor(s);
+    const draw = this.sampler.sample(batchSize, random);
+    const [N, H, W, C] = batch.shape;
+    const noise = random.normal(N * H * W * C, batch.shape);
+    const mb = this.opts.microbatch && this.opts.microbatch > 0 ? this.opts.microbatch : batchSize;
+    const per = H * W * C;
+    let grads: Map<string, tf.Tensor> | undefined;
+    const logged: Record<string, number[]> = {};
+    for (let i = 0; i < N; i += mb) {
+      const j = Math.min(N, i + mb);
+      const t = draw.t.slice(i, j);
+      let terms: Record<string, tf.Tensor1D> = {};
+      const res = namedGradients(() => {
+        const x0 = tf.tensor4d(batch.x.subarray(i * per, j * per), [j - i, H, W, C]);
+        const eps = tf.tensor4d(noise.subarray(i * per, j * per), [j - i, H, W, C]);
+        const y = this.opts.classCond && batch.y ? tf.tensor1d(batch.y.slice(i, j), 'int32') : undefined;
+        const out = diffusion.trainingLosses(model, x0, t, { cond: y ? { y } : undefined, noise: eps });
+        terms = {};
+        for (const [k, v] of Object.entries(out)) if (v) terms[k] = tf.keep(v as tf.Tensor1D);
+        return tf.mean(tf.mul(out.loss, tf.tensor1d(draw.weights.slice(i, j)))) as tf.Scalar;
+      }, this.params);
+      res.value.dispose();
+      grads = accumulateGradients(grads, res.grads);
+      const lossValues = terms.loss.dataSync();
+      this.sampler.updateWithAllLosses?.(t, lossValues);
+      for (const [k, v] of Object.entries(terms)) {
+        // forward_backward logs the importance-weighted terms (v * weights).
+        const vals = Array.from(v.dataSync(), (x, e) => x * draw.weights[i + e]);
+        (logged[k] ??= []).push(...vals);
+        v.dispose();
+      }
+    }
+    const lr = this.lrAt(s);
+    this.opt.lr = lr;
+    const gradNorm = Math.sqrt(
+      tf.tidy(() => tf.addN([...grads!.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0],
+    );
+    this.opt.step(grads!);
+    disposeMap(grads);
+    this.ema.update();
+    this.step += 1;
+    const result: StepResult = { step: this.step, lr, loss: mean(logged.loss), gradNorm };
+    if (logged.mse) result.mse = mean(logged.mse);
+    if (logged.vb) result.vb = mean(logged.vb);
+    const kv: Record<string, number> = { grad_norm: gradNorm };
+    for (const [k, vals] of Object.entries(logged)) {
+      kv[k] = mean(vals);
+      Object.assign(kv, quartileMeans(k, vals, draw.t, diffusion.numTimesteps));
+    }
+    this.metrics.addMean(kv);
+    this.metrics.set({ step: this.step, samples: this.step * batchSize, lr });
+    return result;
+  }
+
+  /**
+   * Run until `totalSteps` steps are done (counting resumed ones), logging every
+   * logInterval, saving every saveInterval and at the end. `onStep` sees each result.
+   */
+  async run(totalSteps: number, hooks: { onStep?: (r: StepResult) => void; onLog?: (rec: Record<string, number>) => void; signal?: AbortSignal } = {}): Promise<void> {
+    const logInterval = this.opts.logInterval ?? 10;
+    const saveInterval = this.opts.saveInterval ?? 0;
+    while (this.step < totalSteps) {
+      if (hooks.signal?.aborted) break;
+      const r = this.runStep();
+      hooks.onStep?.(r);
+      if (this.step % logInterval === 0 || this.step === totalSteps) hooks.onLog?.(await this.metrics.dump());
+      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) await this.save();
+    }
+    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) await this.save();
+  }
+
+  /** Write the training checkpoint and the model / EMA model folders. */
+  async save(): Promise<void> {
+    if (!this.store) throw new ConfigError('out', 'no run folder was given, nothing to save into');
+    await this.store.save({
+      step: this.step,
+      tensors: packTrainingState(this.params, this.opt, this.ema, this.sampler),
+      meta: {
+        adam_step: this.opt.stepCount,
+        seed: this.seed,
+        lr: this.baseLr,
+        batch_size: this.opts.batchSize,
+        ema_rate: this.ema.rates,
+        schedule_sampler: this.sampler.name,
+        data: this.opts.data.name,
+        config: this.opts.config ?? {},
+      },
+    });
+    const exportModel = this.opts.exportModel;
+    if (exportModel) {
+      const runDir = this.opts.runDir!;
+      await writeFolderAtomic(join(runDir, 'model'), exportModel);
+      for (const rate of this.ema.rates) await withSwappedValues(this.params, this.ema.get(rate), () => writeFolderAtomic(join(runDir, `ema_${rate}`), exportModel));
+    }
+  }
+
+  /** Continue from the run folder's newest checkpoint; false when it has none. */
+  async resume(): Promise<boolean> {
+    if (!this.store) throw new ConfigError('resume', 'needs a run folder (--out)');
+    const ckpt = await this.store.loadLatest();
+    if (!ckpt) return false;
+    const file = this.store.fileFor(ckpt.step);
+    if (ckpt.meta.seed !== undefined && ckpt.meta.seed !== this.seed) throw new ConfigError('seed', `the run was started with seed ${ckpt.meta.seed}; resume with the same seed (got ${this.seed})`);
+    if (ckpt.meta.batch_size !== undefined && ckpt.meta.batch_size !== this.opts.batchSize) {
+      throw new ConfigError('batch_size', `the run was started with batch size ${ckpt.meta.batch_size}; resume with the same (got ${this.opts.batchSize})`);
+    }
+    unpackTrainingState(file, ckpt.tensors, Number(ckpt.meta.adam_step ?? ckpt.step), this.params, this.opt, this.ema, this.sampler);
+    this.step = ckpt.step;
+    return true;
+  }
+
+  dispose(): void {
+    this.opt.dispose();
+    this.ema.dispose();
+  }
+}
+
+/** Run `f` with `target` holding `values` temporarily (e.g. export the EMA weights). */
+export async function withSwappedValues<T>(target: Map<string, tf.Variable>, values: Map<string, tf.Tensor>, f: () => Promise<T>): Promise<T> {
+  const saved = new Map<string, tf.Tensor>();
+  for (const [name, v] of target) {
+    saved.set(name, v.clone());
+    v.assign(values.get(name)!);
+  }
+  try {
+    return await f();
+  } finally {
+    for (const [name, v] of target) v.assign(saved.get(name)!);
+    disposeMap(saved);
+  }
+}
