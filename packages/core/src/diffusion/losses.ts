@@ -32,7 +32,16 @@ export function approxStandardNormalCdf(x: tf.Tensor): tf.Tensor {
  * (clamped to 1e-12) instead of 2^-25, which moves one pixel's NLL by 10 nats: saturate alike.
  */
 export function saturatingTanh(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.where(tf.greater(tf.abs(x), TANH_SATURATION), tf.sign(x), tf.tanh(x)));
+  // A custom gradient keeps the saturation test (no gradient) off the tape; the backward is
+  // PyTorch's tanh backward dy * (1 - y^2), which is 0 where y saturated.
+  const f = tf.customGrad((...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const a = inputs[0] as tf.Tensor;
+    const save = inputs[1] as tf.GradSaveFunc;
+    const y = tf.tidy(() => tf.where(tf.greater(tf.abs(a), TANH_SATURATION), tf.sign(a), tf.tanh(a)));
+    save([y]);
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.sub(1, tf.square(saved[0]))) };
+  });
+  return f(x);
 }
 
 /** SLEEF's float32 tanh saturation threshold (8.664339742f). */
