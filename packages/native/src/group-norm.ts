@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import { ShapeError } from '@adm/core';
+import { f32, NATIVE_BACKEND, output, type NativeKernelArgs } from './native-kernel.js';
+import type { NativeAddon } from './addon.js';
+
+/**
+ * Fused GroupNorm (+ affine, + optional SiLU) as kernels of the `native` backend. Model code
+ * needs nothing from this package to use it: it runs the kernel by name when the current
+ * backend has it (see `groupNorm` below, which model code can copy):
+ *   tf.engine().runKernel('AdmGroupNorm', {x, gamma, beta}, {groups, epsilon, silu})[0]
+ * Outputs: y (shape of x), mean and rstd ([batch, groups], saved for the gradient).
+ */
+export const GROUP_NORM_KERNEL = 'AdmGroupNorm';
+export const GROUP_NORM_GRAD_KERNEL = 'AdmGroupNormGrad';
+
+export interface GroupNormAttrs {
+  groups: number;
+  epsilon: number;
+  /** Apply SiLU (x * sigmoid(x)) after the affine part, as ADM's `normalization` + `SiLU` pairs do. */
+  silu: boolean;
+}
+
+/** [batch, spatial, channels] of a channels-last tensor, checked against the groups. */
+function layout(shape: readonly number[], groups: number): [number, number, number] {
+  const c = shape[shape.length - 1];
+  if (shape.length < 2 || c % groups !== 0) {
+    throw new ShapeError(`${GROUP_NORM_KERNEL}: expected x of rank >= 2 whose last axis (channels) is a multiple of ${groups} groups, got [${shape.join(', ')}]`);
+  }
+  return [shape[0], shape.slice(1, -1).reduce((p, d) => p * d, 1), c];
+}
+
+export function groupNormKernels(addon: NativeAddon): tf.KernelConfig[] {
+  const need = (backend: NativeKernelArgs['backend'], t: tf.TensorInfo, name: string) => {
+    const v = f32(backend, t);
+    if (!v) throw new ShapeError(`${GROUP_NORM_KERNEL} input ${name}: expected a non-empty float32 tensor, got ${t.dtype} [${t.shape.join(', ')}]`);
+    return v;
+  };
+  return [
+    {
+      kernelName: GROUP_NORM_KERNEL,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as NativeKernelArgs['backend'];
+        const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+        const { groups, epsilon, silu } = attrs as unknown as GroupNormAttrs;
+        const [n, s, c] = layout(x.shape, groups);
+        const [y, mean, rstd] = addon.groupNormForward(need(b, x, 'x'), need(b, gamma, 'gamma'), need(b, beta, 'beta'), n, s, c, groups, epsilon, !!silu);
+        return [output(b, x.shape, y), output(b, [n, groups], mean), output(b, [n, groups], rstd)];
+      },
+    },
+    {
+      kernelName: GROUP_NORM_GRAD_KERNEL,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const b = backend as NativeKernelArgs['backend'];
+        const { dy, x, gamma, beta, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+        const { groups, silu } = attrs as unknown as GroupNormAttrs;
+        const [n, s, c] = layout(x.shape, groups);
+        const [dx, dgamma, dbeta] = addon.groupNormBackward(need(b, dy, 'dy'), need(b, x, 'x'), need(b, gamma, 'gamma'), need(b, beta, 'beta'), need(b, mean, 'mean'), need(b, rstd, 'rstd'), n, s, c, groups, !!silu);
+        return [output(b, x.shape, dx), output(b, gamma.shape, dgamma), output(b, beta.shape, dbeta)];
+      },
+    },
+  ];
+}
+
+/** The gradient of AdmGroupNorm (registered globally; only the native backend has the kernel). */
+export const groupNormGradient: tf.GradConfig = {
+  kernelName: GROUP_NORM_KERNEL,
+  inputsToSave: ['x', 'gamma', 'beta'],
+  outputsToSave: [false, true, true],
+  gradFunc: (dys, saved, attrs) => {
+    const dy = Array.isArray(dys) ? dys[0] : dys;
+    const [x, gamma, beta, mean, rstd] = saved;
+    // Computed here, not inside the closures: the tape calls each closure in its own tidy,
+    // which would dispose the other two gradients of one kernel call.
+    const [dx, dgamma, dbeta] = tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy, x, gamma, beta, mean, rstd }, attrs as any) as tf.Tensor[];
+    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+  },
+};
+
+/**
+ * GroupNorm(groups) with affine gamma/beta and optional SiLU on channels-last x: the fused
+ * kernel where the current backend has one, else the same math from tf ops.
+ */
+export function groupNorm<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, attrs: GroupNormAttrs): T {
+  if (tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend()) !== undefined) {
+    return (tf.engine().runKernel(GROUP_NORM_KERNEL, { x, gamma, beta }, attrs as any) as tf.Tensor[])[0] as T;
+  }
+  return tf.tidy(() => {
+    const [n, s, c] = layout(x.shape, attrs.groups);
+    const xr = tf.reshape(x, [n, s, attrs.groups, c / attrs.groups]);
+    const { mean, variance } = tf.moments(xr, [1, 3], true);
+    const xhat = tf.reshape(tf.mul(tf.sub(xr, mean), tf.rsqrt(tf.add(variance, attrs.epsilon))), x.shape);
+    const y = tf.add(tf.mul(xhat, gamma), beta);
+    return (attrs.silu ? tf.mul(y, tf.sigmoid(y)) : y) as T;
+  });
+}
