@@ -8,3 +8,6 @@ export * from './pairwise-distances.js';
 export * from './precision-recall.js';
 export { pivotedCholesky, type PivotedCholesky } from './linalg/pivoted-cholesky.js';
 export { symmetricEigenvalues } from './linalg/symmetric-eigenvalues.js';
+export * from './inception/inception-preprocessing.js';
+export * from './inception/fid-inception-weights.js';
+export * from './inception/fid-inception.js';
