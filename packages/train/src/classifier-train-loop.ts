@@ -172,7 +172,10 @@ export class ClassifierTrainLoop {
     while (this.step < totalSteps) {
       if (hooks.signal?.aborted) break;
       hooks.onStep?.(this.runStep());
-      if (this.step % logInterval === 0 || this.step === totalSteps) hooks.onLog?.(await this.metrics.dump());
+      if (this.step % logInterval === 0 || this.step === totalSteps) {
+        const rec = await this.metrics.dump();
+        hooks.onLog?.(rec);
+      }
       if (this.store && saveInterval > 0 && this.step % saveInterval === 0) await this.save();
     }
     if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) await this.save();

@@ -144,9 +144,9 @@ export class TrainLoop {
     }
     const lr = this.lrAt(s);
     this.opt.lr = lr;
-    const gradNorm = Math.sqrt(
-      tf.tidy(() => tf.addN([...grads!.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0],
-    );
+    const sq = tf.tidy(() => tf.addN([...grads!.values()].map((g) => tf.sum(tf.square(g)))));
+    const gradNorm = Math.sqrt(sq.dataSync()[0]);
+    sq.dispose();
     this.opt.step(grads!);
     disposeMap(grads);
     this.ema.update();
@@ -175,7 +175,10 @@ export class TrainLoop {
       if (hooks.signal?.aborted) break;
       const r = this.runStep();
       hooks.onStep?.(r);
-      if (this.step % logInterval === 0 || this.step === totalSteps) hooks.onLog?.(await this.metrics.dump());
+      if (this.step % logInterval === 0 || this.step === totalSteps) {
+        const rec = await this.metrics.dump();
+        hooks.onLog?.(rec);
+      }
       if (this.store && saveInterval > 0 && this.step % saveInterval === 0) await this.save();
     }
     if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) await this.save();
