@@ -65,7 +65,7 @@ export class TinyDenoiser implements Denoiser, HasParameters {
       let h = tf.add(tf.conv2d(x, p('in.weight') as tf.Tensor4D, 1, 'same'), p('in.bias'));
       const temb = tf.mul(tf.reshape(tf.sin(tf.div(t, 100)), [-1, 1, 1, 1]), p('time.weight'));
       h = tf.add(h, temb);
-      if (cond?.y && this.params.has('label_emb.weight')) h = tf.add(h, tf.reshape(tf.gather(p('label_emb.weight'), cond.y), [-1, 1, 1, h.shape[3]]));
+      if (cond?.y && this.params.has('label_emb.weight')) h = tf.add(h, tf.reshape(tf.gather(p('label_emb.weight'), cond.y), [-1, 1, 1, h.shape[3] as number]));
       h = tf.relu(h);
       return tf.add(tf.conv2d(h as tf.Tensor4D, p('out.weight') as tf.Tensor4D, 1, 'same'), p('out.bias')) as tf.Tensor4D;
     });
