@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { withScope, type KernelScope } from './kernel-scope.js';
+import { KernelScope, withScope } from './kernel-scope.js';
 import { conv2dBackpropFilter, type Conv2DBackpropFilterAttrs } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputStride1, type Conv2DBackpropInputAttrs } from './conv2d-backprop-input.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
-import { batchMatMulTransposeFirst } from './batch-mat-mul.js';
+import { batchMatMulWasm, type BatchMatMulAttrs } from './batch-mat-mul.js';
+import { transposeWasm, unpackWasm } from './transpose.js';
 
 type TensorInfo = tf.TensorInfo;
 
 export interface WasmKernelOptions {
-  /** Also transpose B explicitly (default true: measured faster on wasm for our shapes). */
-  transposeBFirst?: boolean;
+  /** Replace BatchMatMul (default true). */
+  batchMatMul?: boolean;
 }
 
 /** What registerWasmTrainingKernels did, for `adm info` and tests. */
@@ -26,14 +27,17 @@ let report: WasmKernelReport | undefined;
  * - adds Conv2DBackpropFilter (im2col one tap at a time + matmul) and UnsortedSegmentSum
  *   (one-hot + matmul; the gradient of gather), which tfjs-backend-wasm lacks;
  * - replaces Conv2DBackpropInput by a forward conv with the flipped filter for stride 1;
- * - replaces BatchMatMul with transposed operands by transpose-then-multiply.
+ * - replaces BatchMatMul: batched products through one depthwise convolution (XNNPACK
+ *   grouped GEMM) and transposed operands transposed first (see batchMatMulWasm);
+ * - replaces Transpose of rank >= 5 by rank-4 steps, and Unpack by slices (both were
+ *   ~100x slower than a copy).
  * Stock kernels stay the fallback. Idempotent. Must run after '@tensorflow/tfjs-backend-wasm'
  * is imported (its kernels are registered at import).
  */
 export function registerWasmTrainingKernels(opts: WasmKernelOptions = {}): WasmKernelReport {
   if (report) return report;
   const originals = new Map<string, tf.KernelConfig>();
-  for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2D']) {
+  for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2D', 'Transpose', 'Unpack']) {
     const k = tf.getKernel(name, BACKEND);
     if (!k) throw new Error(`tfjs-backend-wasm has no ${name} kernel: is '@tensorflow/tfjs-backend-wasm' imported?`);
     originals.set(name, k);
@@ -69,11 +73,31 @@ export function registerWasmTrainingKernels(opts: WasmKernelOptions = {}): WasmK
     return fast ?? (stockInput.kernelFunc(args) as TensorInfo);
   });
   const stockMatMul = originals.get('BatchMatMul')!;
-  const transposeBToo = opts.transposeBFirst ?? true;
-  add('BatchMatMul', (args) => {
-    const fast = scoped(args.backend as tf.KernelBackend, (s) =>
-      batchMatMulTransposeFirst(s, args.inputs as { a: TensorInfo; b: TensorInfo }, args.attrs as unknown as { transposeA: boolean; transposeB: boolean }, transposeBToo));
-    return fast ?? (stockMatMul.kernelFunc(args) as TensorInfo);
+  if (opts.batchMatMul ?? true) {
+    add('BatchMatMul', (args) => {
+      const fast = scoped(args.backend as tf.KernelBackend, (s) =>
+        batchMatMulWasm(s, args.inputs as { a: TensorInfo; b: TensorInfo }, args.attrs as unknown as BatchMatMulAttrs));
+      return fast ?? (stockMatMul.kernelFunc(args) as TensorInfo);
+    });
+  }
+  const stockTranspose = originals.get('Transpose')!;
+  add('Transpose', (args) => {
+    const x = (args.inputs as { x: TensorInfo }).x;
+    const perm = (args.attrs as unknown as { perm: number[] }).perm;
+    const fast = scoped(args.backend as tf.KernelBackend, (s) => transposeWasm(s, x, perm));
+    return fast ?? (stockTranspose.kernelFunc(args) as TensorInfo);
+  });
+  add('Unpack', (args) => {
+    const x = (args.inputs as { value: TensorInfo }).value;
+    const axis = (args.attrs as unknown as { axis: number }).axis;
+    const s = new KernelScope(args.backend as tf.KernelBackend, BACKEND, originals);
+    try {
+      const pieces = unpackWasm(s, x, axis);
+      for (const p of pieces) s.keep(p);
+      return pieces;
+    } finally {
+      s.dispose();
+    }
   });
   report = { added, replaced };
   return report;

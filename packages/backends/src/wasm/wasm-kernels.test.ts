@@ -111,15 +111,46 @@ describe('wasm training kernels vs the cpu backend', () => {
 
   it('matMul with every transpose combination, batched and broadcast', async () => {
     for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      const [bt, m, k, n] = [1 + rng.int(3), 1 + rng.int(7), 1 + rng.int(7), 1 + rng.int(7)];
+      const [bt, m, k, n] = [2 + rng.int(3), 1 + rng.int(7), 1 + rng.int(7), 1 + rng.int(7)];
       const a = randn(ta ? [bt, k, m] : [bt, m, k]);
       const b = randn(tb ? [bt, n, k] : [bt, k, n]);
       const r = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a, b);
+      const rg = await onBoth((at, btt) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, ta, tb))))([at, btt]), a, b);
+      expectClose(rg.wasm[0], rg.cpu[0], `matMul gradient dA transposeA=${ta} transposeB=${tb}`);
+      expectClose(rg.wasm[1], rg.cpu[1], `matMul gradient dB transposeA=${ta} transposeB=${tb}`);
       expectClose(r.wasm[0], r.cpu[0], `matMul transposeA=${ta} transposeB=${tb} [${bt},${m},${k},${n}]`);
       expect(r.wasmDataLeak).toBe(0);
       const b2 = randn(tb ? [n, k] : [k, n]);
       const r2 = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a, b2);
       expectClose(r2.wasm[0], r2.cpu[0], `matMul broadcast B transposeA=${ta} transposeB=${tb}`);
+      const a1 = randn(ta ? [k, m] : [m, k]);
+      const r3 = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a1, b);
+      expectClose(r3.wasm[0], r3.cpu[0], `matMul broadcast A transposeA=${ta} transposeB=${tb}`);
+      const a4 = randn(ta ? [2, 3, k, m] : [2, 3, m, k]);
+      const b4 = randn(tb ? [2, 3, n, k] : [2, 3, k, n]);
+      const r4 = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a4, b4);
+      expectClose(r4.wasm[0], r4.cpu[0], `matMul rank 4 transposeA=${ta} transposeB=${tb}`);
+      expect(r4.wasmDataLeak).toBe(0);
     }
+  });
+
+  it('transpose of rank 2..6 (reduced, and rank >= 5 in rank-4 steps) and unstack on every axis', async () => {
+    for (let trial = 0; trial < 10; trial++) {
+      const rank = 2 + (trial % 5);
+      const shape = Array.from({ length: rank }, () => 1 + rng.int(4));
+      const perm = [...Array(rank).keys()];
+      for (let i = rank - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [perm[i], perm[j]] = [perm[j], perm[i]];
+      }
+      const x = randn(shape);
+      const axis = rng.int(rank);
+      const r = await onBoth((xt) => [tf.transpose(xt, perm), ...tf.unstack(xt, axis)], x);
+      r.cpu.forEach((c, i) => expectClose(r.wasm[i], c, `shape ${shape} perm ${perm} / unstack axis ${axis} output ${i}`, 1e-7));
+      expect(r.wasmDataLeak, `shape ${shape} perm ${perm}`).toBe(0);
+    }
+    const attention = randn([2, 5, 4, 3, 2]);
+    const r = await onBoth((xt) => [tf.transpose(xt, [3, 0, 2, 1, 4])], attention);
+    expectClose(r.wasm[0], r.cpu[0], 'attention qkv split transpose', 1e-7);
   });
 });

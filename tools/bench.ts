@@ -1,0 +1,171 @@
+// `npm run bench -- [--backend <names>] [--workload <names>] [--json <file>] [--runs N]
+//                   [--budget-s S] [--batch N]`
+// Times each workload (forward and train) on each available backend: median and min over
+// timed runs after warm-up, images/s, conv+matmul GFLOP/s, peak RSS, tensor-count growth.
+// A command, not a test: it takes minutes. See docs/benchmarks.md for results.
+import { writeFileSync, renameSync } from 'node:fs';
+import { cpus } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { backendPlugins, loadBackendPluginModules, useBackend } from '@adm/core';
+import { countFlops, timeSteps } from './bench/measure.js';
+import { WORKLOADS, type Mode } from './bench/workloads.js';
+
+interface BenchRecord {
+  workload: string;
+  backend: string;
+  mode: Mode;
+  batch: number;
+  ms_median: number | null;
+  ms_min: number | null;
+  images_per_s: number | null;
+  gflops: number | null;
+  rss_peak_mb: number | null;
+  tensor_growth: number | null;
+  runs: number;
+  warmup: number;
+  gflop_per_step?: number;
+  loss?: string;
+  adapter?: string;
+  note?: string;
+}
+
+function parse(argv: string[]) {
+  const o: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') o.help = '1';
+    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup'].includes(a)) {
+      if (argv[i + 1] === undefined) throw new Error(`bench: ${a} needs a value`);
+      o[a.slice(2)] = argv[++i];
+    } else throw new Error(`bench: unknown argument ${a} (known: --backend, --workload, --json, --runs, --warmup, --budget-s, --batch, --help)`);
+  }
+  return o;
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function main(): Promise<number> {
+  let args: Record<string, string>;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    return 2;
+  }
+  if (args.help) {
+    console.log(`usage: npm run bench -- [--backend a,b] [--workload ${WORKLOADS.map((w) => w.name).join(',')}] [--json file]
+  --runs N       timed runs per case (default 10; fewer when a case would exceed --budget-s, stated in "note")
+  --warmup N     untimed runs first (default 2, 1 for the whole networks)
+  --budget-s S   time budget per case in seconds (default 300); a case whose single run is
+                 estimated above it is skipped with the estimate in "note"
+  --batch N      override every workload's batch size`);
+    return 0;
+  }
+  await loadBackendPluginModules();
+  const known = backendPlugins().map((p) => p.name);
+  const wantedBackends = args.backend ? args.backend.split(',').map((s) => s.trim()) : known;
+  for (const b of wantedBackends) if (!known.includes(b)) return fail(`unknown backend ${b} (known: ${known.join(', ')})`);
+  const wantedWorkloads = args.workload ? args.workload.split(',').map((s) => s.trim()) : WORKLOADS.map((w) => w.name);
+  for (const w of wantedWorkloads) if (!WORKLOADS.some((x) => x.name === w)) return fail(`unknown workload ${w} (known: ${WORKLOADS.map((x) => x.name).join(', ')})`);
+  const budgetMs = Number(args['budget-s'] ?? 300) * 1000;
+  const maxRuns = Number(args.runs ?? 10);
+  const records: BenchRecord[] = [];
+  console.log(`# tfjs ${tf.version.tfjs}, Node ${process.versions.node}, ${cpus().length} x ${cpus()[0]?.model}, load ${(await import('node:os')).loadavg()[0].toFixed(2)}`);
+
+  for (const backend of wantedBackends) {
+    const plugin = backendPlugins().find((p) => p.name === backend)!;
+    const ok = await plugin.available({ explicit: true });
+    if (ok !== true) {
+      console.log(`# ${backend}: unavailable: ${ok}`);
+      continue;
+    }
+    await useBackend(backend);
+    const details = (await plugin.describe?.()) ?? {};
+    const adapter = details.adapter;
+    console.log(`# backend ${backend}${adapter ? ` (adapter: ${adapter})` : ''}`);
+    let gflopsSeen = 0; // the rate of the last case measured on this backend, to size the next
+    for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
+      const batch = Number(args.batch ?? w.batch);
+      const built = await w.build(batch);
+      try {
+        for (const mode of w.modes) {
+          const base: BenchRecord = { workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter };
+          if (mode === 'train') base.loss = built.loss;
+          const gflopStep = (w.gflopForward * batch) / w.batch * (mode === 'train' ? 3 : 1);
+          const estMs = gflopsSeen > 0 ? (gflopStep / gflopsSeen) * 1000 : 0;
+          if (estMs > budgetMs) {
+            const rec = { ...base, note: `skipped: one step estimated at ~${round(estMs / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}` };
+            records.push(rec);
+            console.log(`${w.name} ${mode} ${backend}: ${rec.note}`);
+            continue;
+          }
+          const step = mode === 'forward' ? built.forward : built.train;
+          const big = w.gflopForward > 100;
+          const warmup = Number(args.warmup ?? (big ? 1 : 2));
+          // Warm-up first (the first call compiles shaders / sets up operators), timed to size the runs.
+          const t0 = performance.now();
+          for (let i = 0; i < warmup; i++) await step();
+          const perRun = warmup ? (performance.now() - t0) / warmup : estMs;
+          let runs = maxRuns;
+          let note: string | undefined;
+          if (perRun * runs > budgetMs) {
+            runs = Math.max(3, Math.floor(budgetMs / Math.max(perRun, 1)));
+            if (runs < maxRuns) note = `${runs} timed runs (not ${maxRuns}): ~${round(perRun / 1000, 1)} s per step within --budget-s ${budgetMs / 1000}`;
+          }
+          const timing = await timeSteps(step, 0, runs);
+          const flop = await countFlops(step);
+          const rec: BenchRecord = {
+            ...base,
+            ms_median: round(timing.msMedian),
+            ms_min: round(timing.msMin),
+            images_per_s: round((batch * 1000) / timing.msMedian, 3),
+            gflops: round(flop / 1e9 / (timing.msMedian / 1000), 2),
+            rss_peak_mb: round(timing.rssPeakMb, 0),
+            tensor_growth: timing.tensorGrowth,
+            runs,
+            warmup,
+            gflop_per_step: round(flop / 1e9, 3),
+            note,
+          };
+          gflopsSeen = rec.gflops!;
+          records.push(rec);
+          console.log(
+            `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${note ? `  (${note})` : ''}`,
+          );
+        }
+      } finally {
+        built.dispose();
+      }
+    }
+  }
+  printTable(records);
+  if (args.json) {
+    const tmp = `${args.json}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(records, null, 2) + '\n');
+    renameSync(tmp, args.json);
+    console.log(`# wrote ${records.length} records to ${args.json}`);
+  }
+  return 0;
+}
+
+function printTable(records: BenchRecord[]): void {
+  const head = ['workload', 'backend', 'mode', 'batch', 'ms_median', 'ms_min', 'images_per_s', 'gflops', 'rss_peak_mb', 'tensor_growth', 'runs'] as const;
+  const rows = records.map((r) => head.map((h) => (r[h] === null ? '-' : String(r[h]))));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  console.log('\n' + head.map((h, i) => h.padEnd(widths[i])).join('  '));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+}
+
+function fail(msg: string): number {
+  console.error(`bench: ${msg}`);
+  return 2;
+}
+
+// A live WebGPU device keeps Node's event loop alive: exit explicitly.
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
