@@ -15,6 +15,8 @@ export * from './tensor-utils.js';
 // DIFFUSION-EXPORTS
 export * from './diffusion/index.js';
 // PT-EXPORTS
+export * from './io/torch/restricted-unpickler.js';
+export * from './io/torch/torch-checkpoint.js';
 // PIPELINE-EXPORTS
 export * from './pipeline/index.js';
 export * from './io/png.js';

@@ -11,8 +11,8 @@ export function classifierGuidanceGradient(classifier: Classifier, x: tf.Tensor4
   return tf.tidy(() => {
     const numClasses = classifier.info.numClasses;
     const select = tf.cast(tf.oneHot(tf.cast(y, 'int32'), numClasses), 'float32');
-    const grad = tf.grad((xIn: tf.Tensor4D) => {
-      const logProbs = tf.logSoftmax(classifier.apply(xIn, t));
+    const grad = tf.grad((xIn: tf.Tensor) => {
+      const logProbs = tf.logSoftmax(classifier.apply(xIn as tf.Tensor4D, t));
       return tf.sum(tf.mul(logProbs, select));
     })(x);
     return tf.mul(grad, scale) as tf.Tensor4D;

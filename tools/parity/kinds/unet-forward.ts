@@ -24,14 +24,14 @@ export async function run(ctx: CaseContext): Promise<void> {
 }
 
 /** Runs model(in.x, in.t[, y=in.y]) and compares with out.output (shared with checkpoint_pt). */
-export async function compareForward(ctx: CaseContext, model: UNetModel, get: (name: string) => HostTensor, has: (name: string) => boolean): Promise<void> {
+export async function compareForward(ctx: CaseContext, model: UNetModel, get: (name: string) => HostTensor, has: (name: string) => boolean, tol?: Tolerance): Promise<void> {
   const x = nchwHostToNhwc(get('in.x'), 'in.x');
   const t = tf.tidy(() => tf.cast(hostToTensor(get('in.t')), 'float32')) as tf.Tensor1D;
   const y = has('in.y') ? (hostToTensor(get('in.y')) as tf.Tensor1D) : undefined;
   try {
     const out = model.apply(x, t, y ? { y } : {});
     const expected = get('out.output');
-    ctx.check.close('out.output', await nhwcToNchwData(out), expected, forwardTolerance(ctx.spec, 'out.output'), [out.shape[0], out.shape[3], out.shape[1], out.shape[2]]);
+    ctx.check.close('out.output', await nhwcToNchwData(out), expected, tol ?? forwardTolerance(ctx.spec, 'out.output'), [out.shape[0], out.shape[3], out.shape[1], out.shape[2]]);
     out.dispose();
   } finally {
     tf.dispose([x, t, ...(y ? [y] : [])]);
