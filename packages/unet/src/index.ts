@@ -9,3 +9,8 @@ export * from './encoder-unet-model.js';
 export * from './classifier-guidance.js';
 export * from './superres-model.js';
 export { resizeBilinear } from './layers/bilinear-resize.js';
+export * from './model-flags.js';
+export * from './create-model.js';
+export * from './presets.js';
+export * from './model-folder.js';
+export * from './unet-module.js';

@@ -41,3 +41,13 @@ export interface Classifier extends Partial<HasParameters> {
   readonly info: { imageSize: number; inChannels: number; numClasses: number };
   apply(x: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor2D;
 }
+
+/** Loads a denoiser from a model folder (config.json + model.safetensors); bound to TOKENS.DenoiserLoader. */
+export interface DenoiserLoader {
+  load(dir: string): Promise<Denoiser>;
+}
+
+/** Loads a noisy classifier from a model folder; bound to TOKENS.ClassifierLoader. */
+export interface ClassifierLoader {
+  load(dir: string): Promise<Classifier>;
+}

@@ -1,0 +1,116 @@
+import { ConfigError, TensorFileError, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
+import { createClassifierKwargs, createFromFlags, createModelKwargs, createSuperResModelKwargs, resolvedFlags, type ModelType } from './create-model.js';
+import { EncoderUNetModel } from './encoder-unet-model.js';
+import type { ModelFlags } from './model-flags.js';
+import { loadStateDict, stateDict } from './state-dict.js';
+import { SuperResModel } from './superres-model.js';
+import { UNetModel } from './unet-model.js';
+import { resolveEncoderKwargs, resolveUNetKwargs, type EncoderUNetKwargs, type UNetKwargs } from './unet-kwargs.js';
+
+/** Any network this package builds. */
+export type AdmNetwork = UNetModel | SuperResModel | EncoderUNetModel;
+
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+
+/** The model_type of a network instance. */
+export function modelTypeOf(model: AdmNetwork): ModelType {
+  if (model instanceof SuperResModel) return 'superres';
+  if (model instanceof EncoderUNetModel) return 'classifier';
+  return 'unet';
+}
+
+function kwargsFor(modelType: ModelType, flags: ModelFlags): unknown {
+  if (modelType === 'classifier') return createClassifierKwargs(flags);
+  if (modelType === 'superres') return createSuperResModelKwargs(flags);
+  return createModelKwargs(flags);
+}
+
+function modelKwargs(model: AdmNetwork): unknown {
+  return model instanceof SuperResModel ? model.superResKwargs : model.kwargs;
+}
+
+/** Kwargs compared after filling defaults, so {dropout: 0} and no dropout agree. */
+function canonical(modelType: ModelType, kwargs: unknown): string {
+  const resolved = modelType === 'classifier' ? resolveEncoderKwargs(kwargs as EncoderUNetKwargs) : resolveUNetKwargs(kwargs as UNetKwargs);
+  return JSON.stringify(resolved, Object.keys(resolved).sort());
+}
+
+/**
+ * Save a model folder: config.json (model_type and guided-diffusion's flags, every
+ * default filled in) + model.safetensors (state_dict names, PyTorch layouts). The flags
+ * must describe the model's architecture (checked). Each file is written atomically, the
+ * weights first, so a folder whose config.json is new always has matching weights.
+ */
+export async function saveModelFolder(dir: string, model: AdmNetwork, flags: ModelFlags): Promise<void> {
+  const modelType = modelTypeOf(model);
+  if (flags.model_type !== undefined && flags.model_type !== modelType) {
+    throw new ConfigError('model_type', `flags say "${String(flags.model_type)}" but the model is a ${modelType}`);
+  }
+  const config = resolvedFlags(modelType, flags);
+  if (canonical(modelType, kwargsFor(modelType, config)) !== canonical(modelType, modelKwargs(model))) {
+    throw new ConfigError('flags', `the flags do not describe this ${modelType}'s architecture (flags give ${JSON.stringify(kwargsFor(modelType, config))}, the model has ${JSON.stringify(modelKwargs(model))})`);
+  }
+  const { mkdir } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  await mkdir(dir, { recursive: true });
+  await saveStateDictFile(join(dir, WEIGHTS_FILE), stateDict(model), modelType);
+  await writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/** Write a state_dict as safetensors (metadata format "pt": PyTorch layouts). */
+export async function saveStateDictFile(path: string, tensors: Map<string, HostTensor>, modelType: ModelType): Promise<void> {
+  await writeSafetensorsFile(path, tensors, { format: 'pt', model_type: modelType });
+}
+
+/** Read and check a model folder's config.json. */
+export async function readModelConfig(dir: string): Promise<{ modelType: ModelType; flags: ModelFlags }> {
+  const { readFile } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const path = join(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not a model folder: config.json not found' : `cannot read (${(e as Error).message})`);
+  }
+  let flags: unknown;
+  try {
+    flags = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(path, `not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new ConfigError(path, 'expected a JSON object of flags');
+  const modelType = (flags as ModelFlags).model_type ?? 'unet';
+  if (modelType !== 'unet' && modelType !== 'superres' && modelType !== 'classifier') {
+    throw new ConfigError(`${path}: model_type`, `expected "unet", "superres" or "classifier", got ${JSON.stringify(modelType)}`);
+  }
+  return { modelType, flags: flags as ModelFlags };
+}
+
+/** Load a model folder into the network its config.json describes. */
+export async function loadModelFolder(dir: string): Promise<{ model: AdmNetwork; flags: ModelFlags; modelType: ModelType }> {
+  const { join } = await import('node:path');
+  const { modelType, flags } = await readModelConfig(dir);
+  const weightsPath = join(dir, WEIGHTS_FILE);
+  const file = await readSafetensorsFile(weightsPath);
+  const tensors = new Map<string, HostTensor>(file.names().map((n) => [n, file.get(n)]));
+  const model = createFromFlags(modelType, flags, { init: 'zeros' });
+  try {
+    loadStateDict(model, tensors, weightsPath);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, flags, modelType };
+}
+
+/** Load a folder and check it holds the kind of network expected. */
+export async function loadModelFolderAs<T extends ModelType>(dir: string, expected: readonly T[]): Promise<AdmNetwork> {
+  const { model, modelType } = await loadModelFolder(dir);
+  if (!(expected as readonly ModelType[]).includes(modelType)) {
+    model.dispose();
+    throw new TensorFileError(dir, `holds a ${modelType} model, expected ${expected.join(' or ')}`);
+  }
+  return model;
+}
