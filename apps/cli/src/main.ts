@@ -6,7 +6,11 @@ import type { CliCommand } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   // COMMAND-REGISTRY (one line per command)
+  eval: () => import('./commands/eval.js'),
   info: () => import('./commands/info.js'),
+  sample: () => import('./commands/sample.js'),
+  train: () => import('./commands/train.js'),
+  'train-classifier': () => import('./commands/train-classifier.js'),
 };
 
 function usage(): string {

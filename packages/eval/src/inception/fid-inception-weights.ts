@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type HostTensor, TensorFileError, toFloat32 } from '@adm/core';
+import { f16ToF32, type HostTensor, TensorFileError, toFloat32 } from '@adm/core';
 
 /** BatchNorm epsilon of the TF graph (BatchNormWithGlobalNormalization) and torchvision's BasicConv2d. */
 export const INCEPTION_BN_EPS = 1e-3;
@@ -106,7 +106,7 @@ export function foldFidInceptionWeights(raw: Map<string, HostTensor>, file = '<w
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       throw new TensorFileError(file, `shape [${t.shape.join(', ')}], expected [${shape.join(', ')}]`, name);
     }
-    return toFloat32(t);
+    return t.dtype === 'F16' ? halfToFloat(t.data as Uint16Array) : toFloat32(t);
   };
   const convs = new Map<string, FoldedConv>();
   try {
@@ -140,6 +140,19 @@ export function foldFidInceptionWeights(raw: Map<string, HostTensor>, file = '<w
     for (const c of convs.values()) tf.dispose([c.filter, c.bias]);
     throw e;
   }
+}
+
+let halfTable: Float32Array | undefined;
+
+/** float16 bits -> float32 through a 64k-entry table (the fixture's 24M half weights). */
+function halfToFloat(bits: Uint16Array): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) halfTable[i] = f16ToF32(i);
+  }
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfTable[bits[i]];
+  return out;
 }
 
 function stripPrefix(raw: Map<string, HostTensor>): Map<string, HostTensor> {
