@@ -17,6 +17,19 @@ export function toUint8Images(x: tf.Tensor4D): ImageBatch {
   return { data, shape: [...x.shape] as [number, number, number, number] };
 }
 
+/**
+ * toUint8Images reading the values asynchronously: on WebGPU a synchronous read goes
+ * through a canvas and fails in headless/software adapters (and stalls real GPUs).
+ */
+export async function toUint8ImagesAsync(x: tf.Tensor4D): Promise<ImageBatch> {
+  const t = tf.tidy(() => tf.cast(tf.clipByValue(tf.mul(tf.add(x, 1), 127.5), 0, 255), 'int32'));
+  try {
+    return { data: Uint8Array.from((await t.data()) as Int32Array), shape: [...x.shape] as [number, number, number, number] };
+  } finally {
+    t.dispose();
+  }
+}
+
 /** uint8 images back to [-1, 1] floats (super_res_sample.py: x / 127.5 - 1). */
 export function fromUint8Images(images: ImageBatch): tf.Tensor4D {
   return tf.tidy(() => tf.sub(tf.div(tf.tensor4d(Float32Array.from(images.data), images.shape), 127.5), 1)) as tf.Tensor4D;

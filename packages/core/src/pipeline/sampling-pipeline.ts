@@ -8,7 +8,7 @@ import { createGaussianDiffusion, GAUSSIAN_DIFFUSION_DEFAULTS, type GaussianDiff
 import type { GaussianDiffusion } from '../diffusion/gaussian-diffusion.js';
 import { AdmError, ConfigError } from '../errors.js';
 import { type RandomSource, SeededRandom } from '../random.js';
-import { concatImages, fromUint8Images, type ImageBatch, toUint8Images } from './image-batch.js';
+import { concatImages, fromUint8Images, type ImageBatch, toUint8ImagesAsync } from './image-batch.js';
 import type { ClassifierLoaderFn, DenoiserLoaderFn, LoadedClassifier, LoadedDenoiser } from './model-loaders.js';
 import { parsePipelineConfig, type PipelineConfig, type StageConfig } from './pipeline-config.js';
 import { sampleLoop } from './sampling-loop.js';
@@ -162,8 +162,8 @@ export class SamplingPipeline {
             completed++;
             const elapsedMs = performance.now() - t0;
             const k = config.preview_every;
-            const preview = k > 0 && ((s.step + 1) % k === 0 || s.step === s.numSteps - 1) ? toUint8Images(s.predXstart) : undefined;
-            if (s.step === s.numSteps - 1) stageImages = toUint8Images(s.sample);
+            const preview = k > 0 && ((s.step + 1) % k === 0 || s.step === s.numSteps - 1) ? await toUint8ImagesAsync(s.predXstart) : undefined;
+            if (s.step === s.numSteps - 1) stageImages = await toUint8ImagesAsync(s.sample);
             yield {
               type: 'step',
               stage: stage.name,
