@@ -9,6 +9,8 @@ import { wasmPlugin } from './wasm-plugin.js';
 export { tensorflowPlugin } from './tensorflow-plugin.js';
 export { webgpuPlugin, probeWebGpu, SWIFTSHADER_ICD, type WebGpuAdapterReport } from './webgpu-plugin.js';
 export { wasmPlugin } from './wasm-plugin.js';
+export { registerPreciseTrig, preciseSin } from './webgpu/precise-trig.js';
+export { KernelScope, withScope } from './kernel-scope.js';
 export { registerWasmTrainingKernels, type WasmKernelReport, type WasmKernelOptions } from './wasm/register-wasm-kernels.js';
 
 /** Register every plugin of this package (done on import; idempotent). */

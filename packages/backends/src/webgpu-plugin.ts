@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendPlugin } from '@adm/core';
+import { registerPreciseTrig } from './webgpu/precise-trig.js';
 
 /** Debian's chromium package ships Google's SwiftShader (software Vulkan) with this ICD file. */
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
@@ -113,6 +114,8 @@ export const webgpuPlugin: BackendPlugin = {
     await import('@tensorflow/tfjs-backend-webgpu');
     // Keep small ops on the GPU instead of bouncing them through the CPU.
     tf.env().set('WEBGPU_CPU_FORWARD', false);
+    // WGSL sin/cos are only ~2^-11 accurate: replace them (see preciseSin).
+    registerPreciseTrig('webgpu');
     if (!(await tf.setBackend('webgpu'))) throw new Error(`tfjs could not initialise the webgpu backend on ${report.name}`);
     await tf.ready();
   },

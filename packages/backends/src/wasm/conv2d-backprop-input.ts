@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KernelScope } from './kernel-scope.js';
+import type { KernelScope } from '../kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 type Pad = 'valid' | 'same' | number | number[][];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { KernelScope, withScope } from './kernel-scope.js';
+import { KernelScope, withScope } from '../kernel-scope.js';
 import { conv2dBackpropFilter, type Conv2DBackpropFilterAttrs } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputStride1, type Conv2DBackpropInputAttrs } from './conv2d-backprop-input.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';

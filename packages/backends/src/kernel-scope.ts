@@ -27,6 +27,14 @@ export class KernelScope {
     return info;
   }
 
+  /** A float32 scalar on this backend, freed with the scope. */
+  scalar(value: number): TensorInfo {
+    const b = this.backend as unknown as { makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo };
+    const info = b.makeTensorInfo([], 'float32', new Float32Array([value]));
+    this.owned.push(info);
+    return info;
+  }
+
   /** Hand `info` to the caller: it is not freed by dispose(). */
   keep(info: TensorInfo): TensorInfo {
     const i = this.owned.lastIndexOf(info);
