@@ -30,3 +30,11 @@ export const pipelineModule = new ContainerModule(({ bind }) => {
     });
   });
 });
+
+/** A module binding model-folder loaders (TOKENS.DenoiserLoader / ClassifierLoader). */
+export function modelLoadersModule(loadDenoiser?: (folder: string) => Promise<LoadedDenoiser>, loadClassifier?: (folder: string) => Promise<LoadedClassifier>): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    if (loadDenoiser) bind(TOKENS.DenoiserLoader).toConstantValue(loadDenoiser);
+    if (loadClassifier) bind(TOKENS.ClassifierLoader).toConstantValue(loadClassifier);
+  });
+}
