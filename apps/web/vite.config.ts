@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import { alias } from '../../vitest.shared.ts';
+
+// Cross-origin isolation lets tfjs-backend-wasm use threads (SharedArrayBuffer) when the
+// browser allows it; the same headers are sent by the e2e test's static server.
+export const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+export default defineConfig({
+  // Relative asset URLs so the built page works from any folder (GitHub Pages, file servers).
+  base: './',
+  resolve: {
+    // The packages' sources, plus a stub for @adm/backends' Node-only WebGPU (Dawn) import.
+    alias: { ...alias, webgpu: fileURLToPath(new URL('src/node-only-stub.ts', import.meta.url)) },
+  },
+  server: { headers: isolationHeaders, host: '127.0.0.1' },
+  preview: { headers: isolationHeaders, host: '127.0.0.1' },
+  build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4096 },
+});
