@@ -4,7 +4,6 @@
       "target_name": "adm_native",
       "sources": [
         "src/addon.cc",
-        "src/buffer-pool.cc",
         "src/convolution.cc",
         "src/matmul.cc",
         "src/elementwise.cc",

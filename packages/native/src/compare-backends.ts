@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadAddon } from './addon.js';
+import type { OutputPool } from './output-pool.js';
 import { NATIVE_BACKEND } from './native-kernel.js';
 import { registerNativeBackend } from './native-backend.js';
 
@@ -21,12 +21,10 @@ export function deviation(actual: ArrayLike<number>, expected: ArrayLike<number>
   return { maxAbs, relative: maxAbs / Math.max(scale, 1) };
 }
 
-/** Output buffers the addon has handed out so far: grows with every kernel that ran natively. */
+/** Output buffers native kernels took so far on the current backend: grows with every kernel that ran natively. */
 export function nativeCalls(): number {
-  const a = loadAddon();
-  if (typeof a === 'string') return 0;
-  const s = a.poolStats();
-  return s.hits + s.misses;
+  const pool = (tf.engine().backend as { outputs?: OutputPool }).outputs;
+  return pool ? pool.takes : 0;
 }
 
 /**

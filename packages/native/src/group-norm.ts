@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@adm/core';
-import { f32, NATIVE_BACKEND, output, type NativeKernelArgs } from './native-kernel.js';
+import { alloc, f32, NATIVE_BACKEND, output, type NativeKernelArgs } from './native-kernel.js';
 import type { NativeAddon } from './addon.js';
 
 /**
@@ -44,7 +44,7 @@ export function groupNormKernels(addon: NativeAddon): tf.KernelConfig[] {
         const { x, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
         const { groups, epsilon, silu } = attrs as unknown as GroupNormAttrs;
         const [n, s, c] = layout(x.shape, groups);
-        const [y, mean, rstd] = addon.groupNormForward(need(b, x, 'x'), need(b, gamma, 'gamma'), need(b, beta, 'beta'), n, s, c, groups, epsilon, !!silu);
+        const [y, mean, rstd] = addon.groupNormForward(need(b, x, 'x'), need(b, gamma, 'gamma'), need(b, beta, 'beta'), n, s, c, groups, epsilon, !!silu, alloc(b, n * s * c), alloc(b, n * groups), alloc(b, n * groups));
         return [output(b, x.shape, y), output(b, [n, groups], mean), output(b, [n, groups], rstd)];
       },
     },
@@ -56,7 +56,7 @@ export function groupNormKernels(addon: NativeAddon): tf.KernelConfig[] {
         const { dy, x, gamma, beta, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
         const { groups, silu } = attrs as unknown as GroupNormAttrs;
         const [n, s, c] = layout(x.shape, groups);
-        const [dx, dgamma, dbeta] = addon.groupNormBackward(need(b, dy, 'dy'), need(b, x, 'x'), need(b, gamma, 'gamma'), need(b, beta, 'beta'), need(b, mean, 'mean'), need(b, rstd, 'rstd'), n, s, c, groups, !!silu);
+        const [dx, dgamma, dbeta] = addon.groupNormBackward(need(b, dy, 'dy'), need(b, x, 'x'), need(b, gamma, 'gamma'), need(b, beta, 'beta'), need(b, mean, 'mean'), need(b, rstd, 'rstd'), n, s, c, groups, !!silu, alloc(b, n * s * c), alloc(b, c), alloc(b, c));
         return [output(b, x.shape, dx), output(b, gamma.shape, dgamma), output(b, beta.shape, dbeta)];
       },
     },

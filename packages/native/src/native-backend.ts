@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { loadAddon, type NativeAddon } from './addon.js';
+import { OutputPool } from './output-pool.js';
 import { NATIVE_BACKEND } from './native-kernel.js';
 import { convolutionKernels } from './kernels/convolution.js';
 import { matmulKernels } from './kernels/matmul.js';
@@ -23,6 +24,43 @@ export function nativeKernelConfigs(addon: NativeAddon): tf.KernelConfig[] {
   ];
 }
 
+/** The cpu backend, with output buffers recycled through an OutputPool (see output-pool.ts for when that is safe). */
+export class NativeBackend extends MathBackendCPU {
+  readonly outputs = new OutputPool();
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    this.outputs.stored(values);
+    return super.write(values, shape, dtype);
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    this.outputs.pin(values);
+    super.move(dataId, values, shape, dtype, refCount);
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    this.outputs.pin(this.data.get(dataId)?.values);
+    return super.readSync(dataId);
+  }
+
+  override read(dataId: tf.DataId): Promise<tf.backend_util.BackendValues> {
+    this.outputs.pin(this.data.get(dataId)?.values);
+    return super.read(dataId);
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const gone = super.disposeData(dataId, force);
+    if (gone) this.outputs.released(values);
+    return gone;
+  }
+
+  override dispose(): void {
+    this.outputs.clear();
+    super.dispose();
+  }
+}
+
 let registered = false;
 
 /**
@@ -35,7 +73,7 @@ export function registerNativeBackend(): NativeAddon {
   const addon = loadAddon();
   if (typeof addon === 'string') throw new Error(addon);
   if (registered) return addon;
-  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), 1);
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 1);
   const own = nativeKernelConfigs(addon);
   const ownNames = new Set(own.map((k) => k.kernelName));
   for (const k of tf.getKernelsForBackend('cpu')) {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
+import type { OutputPool } from './output-pool.js';
 
 /** The tfjs backend name the native kernels are registered under. */
 export const NATIVE_BACKEND = 'native';
@@ -22,6 +23,12 @@ export function f32(backend: MathBackendCPU, t: tf.TensorInfo | undefined): Floa
   if (!t || t.dtype !== 'float32') return null;
   const v = backend.data.get(t.dataId)?.values;
   return v instanceof Float32Array && v.length > 0 ? v : null;
+}
+
+/** An array of n floats for a kernel output: a reused buffer when the backend has one. */
+export function alloc(backend: MathBackendCPU, n: number): Float32Array {
+  const pool = (backend as { outputs?: OutputPool }).outputs;
+  return pool ? pool.take(n) : new Float32Array(n);
 }
 
 /** A float32 tensor over `values`, stored by the backend without a copy. */

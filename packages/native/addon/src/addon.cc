@@ -33,7 +33,6 @@ static Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
-  InitBufferPool(env, exports);
   InitConvolution(env, exports);
   InitMatmul(env, exports);
   InitElementwise(env, exports);

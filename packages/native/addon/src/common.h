@@ -13,13 +13,24 @@ namespace adm {
 dnnl::engine& Engine();
 dnnl::stream& Stream();
 
-/** A Float32Array of n elements, uninitialised, backed by a recycled buffer when one fits. */
-Napi::Float32Array NewOutput(Napi::Env env, size_t n);
 
 inline float* F32(const Napi::Value& v) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
     throw Napi::TypeError::New(v.Env(), "adm_native: expected a Float32Array");
   return v.As<Napi::Float32Array>().Data();
+}
+
+/**
+ * The output array the caller passed: JavaScript owns output memory so that it can reuse
+ * the buffers of disposed tensors (see src/output-pool.ts).
+ */
+inline Napi::Float32Array Out(const Napi::Value& v, size_t n) {
+  float* check = F32(v);
+  (void)check;
+  Napi::Float32Array a = v.As<Napi::Float32Array>();
+  if (a.ElementLength() != n)
+    throw Napi::RangeError::New(v.Env(), "adm_native: output has " + std::to_string(a.ElementLength()) + " elements, expected " + std::to_string(n));
+  return a;
 }
 
 inline size_t Length(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementLength(); }
@@ -80,6 +91,5 @@ void InitReduction(Napi::Env env, Napi::Object exports);
 void InitSoftmax(Napi::Env env, Napi::Object exports);
 void InitTranspose(Napi::Env env, Napi::Object exports);
 void InitGroupNorm(Napi::Env env, Napi::Object exports);
-void InitBufferPool(Napi::Env env, Napi::Object exports);
 
 }  // namespace adm

@@ -134,16 +134,15 @@ Plan& BackwardWeightsPlan(const Geometry& g) {
   return *(plans[key] = std::move(plan));
 }
 
-// conv2d(x, w, bias|null, activation, xShape, wShape, outHW, strides, dilations, pads) -> y
+// conv2d(x, w, bias|null, activation, xShape, wShape, outHW, strides, dilations, pads, y) -> y
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   float* x = F32(info[0]);
   float* w = F32(info[1]);
   float* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : F32(info[2]);
   int64_t activation = Int(info[3]);
   Geometry g = Geometry::From(info, 4);
   Plan& plan = ForwardPlan(g, bias != nullptr, activation);
-  Napi::Float32Array y = NewOutput(env, g.n * g.oh * g.ow * g.oc);
+  Napi::Float32Array y = Out(info[10], g.n * g.oh * g.ow * g.oc);
   auto& s = Stream();
   memory wUser(plan.hwio, Engine(), w);
   if (plan.reorder) plan.toPrimitive.execute(s, wUser, plan.weights);
@@ -156,14 +155,13 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   return y;
 }
 
-// conv2dBackpropInput(dy, w, xShape, wShape, outHW, strides, dilations, pads) -> dx
+// conv2dBackpropInput(dy, w, xShape, wShape, outHW, strides, dilations, pads, dx) -> dx
 Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   float* dy = F32(info[0]);
   float* w = F32(info[1]);
   Geometry g = Geometry::From(info, 2);
   Plan& plan = BackwardDataPlan(g);
-  Napi::Float32Array dx = NewOutput(env, g.n * g.ih * g.iw * g.ic);
+  Napi::Float32Array dx = Out(info[8], g.n * g.ih * g.iw * g.ic);
   auto& s = Stream();
   memory wUser(plan.hwio, Engine(), w);
   if (plan.reorder) plan.toPrimitive.execute(s, wUser, plan.weights);
@@ -174,14 +172,13 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   return dx;
 }
 
-// conv2dBackpropFilter(x, dy, xShape, wShape, outHW, strides, dilations, pads) -> dw (HWIO)
+// conv2dBackpropFilter(x, dy, xShape, wShape, outHW, strides, dilations, pads, dw) -> dw (HWIO)
 Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   float* x = F32(info[0]);
   float* dy = F32(info[1]);
   Geometry g = Geometry::From(info, 2);
   Plan& plan = BackwardWeightsPlan(g);
-  Napi::Float32Array dw = NewOutput(env, g.kh * g.kw * g.ic * g.oc);
+  Napi::Float32Array dw = Out(info[8], g.kh * g.kw * g.ic * g.oc);
   auto& s = Stream();
   memory dwUser(plan.hwio, Engine(), dw.Data());
   plan.prim.execute(s, {{DNNL_ARG_SRC, memory(plan.src, Engine(), x)},

@@ -120,14 +120,14 @@ void RunBinary(const float* a, const float* b, float* out, const Broadcast& c) {
   }
 }
 
-// binary(op, a, aShape, b, bShape, outShape) -> out
+// binary(op, a, aShape, b, bShape, outShape, out) -> out
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   int op = static_cast<int>(Int(info[0]));
   const float* a = F32(info[1]);
   const float* b = F32(info[3]);
   auto os = Ints(info[5]);
   Broadcast c = Collapse(Ints(info[2]), Ints(info[4]), os);
-  Napi::Float32Array out = NewOutput(info.Env(), Product(os));
+  Napi::Float32Array out = Out(info[6], Product(os));
   float* o = out.Data();
   switch (op) {
     case kAdd: RunBinary<kAdd>(a, b, o, c); break;
@@ -162,12 +162,12 @@ void RunUnary(const float* x, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = ApplyUnary<Op>(x[i]);
 }
 
-// unary(op, x) -> out
+// unary(op, x, out) -> out
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   int op = static_cast<int>(Int(info[0]));
   const float* x = F32(info[1]);
   int64_t n = static_cast<int64_t>(Length(info[1]));
-  Napi::Float32Array out = NewOutput(info.Env(), n);
+  Napi::Float32Array out = Out(info[2], n);
   float* o = out.Data();
   switch (op) {
     case kNeg: RunUnary<kNeg>(x, o, n); break;

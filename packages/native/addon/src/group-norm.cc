@@ -20,7 +20,7 @@ Shape ShapeFrom(const Napi::CallbackInfo& info, size_t at) {
   return sh;
 }
 
-// groupNormForward(x, gamma, beta, n, s, c, groups, eps, silu) -> [y, mean, rstd]
+// groupNormForward(x, gamma, beta, n, s, c, groups, eps, silu, y, mean, rstd) -> [y, mean, rstd]
 Napi::Value Forward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const float* x = F32(info[0]);
@@ -30,7 +30,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   const double eps = info[7].As<Napi::Number>().DoubleValue();
   const bool silu = info[8].As<Napi::Boolean>();
   const int64_t n = sh.n, s = sh.s, c = sh.c, G = sh.groups, cg = sh.cg;
-  Napi::Float32Array y = NewOutput(env, n * s * c), mean = NewOutput(env, n * G), rstd = NewOutput(env, n * G);
+  Napi::Float32Array y = Out(info[9], n * s * c), mean = Out(info[10], n * G), rstd = Out(info[11], n * G);
   float* yo = y.Data();
   float* mo = mean.Data();
   float* ro = rstd.Data();
@@ -101,7 +101,7 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// groupNormBackward(dy, x, gamma, beta, mean, rstd, n, s, c, groups, silu) -> [dx, dgamma, dbeta]
+// groupNormBackward(dy, x, gamma, beta, mean, rstd, n, s, c, groups, silu, dx, dgamma, dbeta) -> [dx, dgamma, dbeta]
 Napi::Value Backward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const float* dy = F32(info[0]);
@@ -113,7 +113,7 @@ Napi::Value Backward(const Napi::CallbackInfo& info) {
   Shape sh = ShapeFrom(info, 6);
   const bool silu = info[10].As<Napi::Boolean>();
   const int64_t n = sh.n, s = sh.s, c = sh.c, G = sh.groups, cg = sh.cg;
-  Napi::Float32Array dx = NewOutput(env, n * s * c), dgamma = NewOutput(env, c), dbeta = NewOutput(env, c);
+  Napi::Float32Array dx = Out(info[11], n * s * c), dgamma = Out(info[12], c), dbeta = Out(info[13], c);
   float* dxo = dx.Data();
   // Per sample and channel: sum of dz and of dz * xhat (dz: gradient at the affine output).
   std::vector<double> s1(n * c, 0.0), s2(n * c, 0.0);

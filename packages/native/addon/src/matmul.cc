@@ -18,9 +18,8 @@ struct Plan {
 
 std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
 
-// matmul(a, b, bias|null, activation, batchA, batchB, m, k, n, transposeA, transposeB) -> c [max(batch), m, n]
+// matmul(a, b, bias|null, activation, batchA, batchB, m, k, n, transposeA, transposeB, c) -> c [max(batch), m, n]
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
   float* a = F32(info[0]);
   float* b = F32(info[1]);
   float* bias = info[2].IsNull() || info[2].IsUndefined() ? nullptr : F32(info[2]);
@@ -48,7 +47,7 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     it = plans.emplace(key, std::move(plan)).first;
   }
   Plan& plan = *it->second;
-  Napi::Float32Array c = NewOutput(env, batch * m * n);
+  Napi::Float32Array c = Out(info[11], batch * m * n);
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, memory(plan.a, Engine(), a)},
                                           {DNNL_ARG_WEIGHTS, memory(plan.b, Engine(), b)},
                                           {DNNL_ARG_DST, memory(plan.c, Engine(), c.Data())}};

@@ -100,7 +100,7 @@ void Reduce(const float* x, float* out, std::vector<Group>& g, int64_t outSize, 
   }
 }
 
-// reduce(op, x, shape, axes) -> out (kept dims in order)
+// reduce(op, x, shape, axes, out) -> out (kept dims in order)
 Napi::Value ReduceEntry(const Napi::CallbackInfo& info) {
   int op = static_cast<int>(Int(info[0]));
   const float* x = F32(info[1]);
@@ -123,7 +123,7 @@ Napi::Value ReduceEntry(const Napi::CallbackInfo& info) {
     inStride *= n;
     if (!red[i]) outStride *= n;
   }
-  Napi::Float32Array out = NewOutput(info.Env(), outSize);
+  Napi::Float32Array out = Out(info[4], outSize);
   if (count == 1) {  // nothing to reduce: a copy
     std::copy(x, x + outSize, out.Data());
     return out;

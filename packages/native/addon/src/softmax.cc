@@ -7,11 +7,11 @@
 namespace adm {
 namespace {
 
-// softmax(logits, rows, depth) -> probabilities
+// softmax(logits, rows, depth, out) -> out
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
   const float* x = F32(info[0]);
   const int64_t rows = Int(info[1]), depth = Int(info[2]);
-  Napi::Float32Array out = NewOutput(info.Env(), rows * depth);
+  Napi::Float32Array out = Out(info[3], rows * depth);
   float* o = out.Data();
 #pragma omp parallel for if (rows * depth >= (1 << 15)) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {

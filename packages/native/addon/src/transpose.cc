@@ -9,7 +9,7 @@
 namespace adm {
 namespace {
 
-// transpose(x, shape, perm) -> out
+// transpose(x, shape, perm, out) -> out
 Napi::Value Transpose(const Napi::CallbackInfo& info) {
   const float* x = F32(info[0]);
   auto shape = Ints(info[1]);
@@ -31,7 +31,7 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
     stride.push_back(inStride[p]);
   }
   const int64_t total = Product(shape);
-  Napi::Float32Array out = NewOutput(info.Env(), total);
+  Napi::Float32Array out = Out(info[3], total);
   float* o = out.Data();
   if (size.size() <= 1) {
     std::memcpy(o, x, total * sizeof(float));

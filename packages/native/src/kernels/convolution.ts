@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32, nativeKernel, output, type NativeKernelArgs } from '../native-kernel.js';
+import { alloc, f32, nativeKernel, output, type NativeKernelArgs } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -35,7 +35,7 @@ function conv2d({ inputs, backend, attrs }: NativeKernelArgs, addon: NativeAddon
   const info = tf.backend_util.computeConv2DInfo(x.shape as any, filter.shape as any, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat));
   const g = geometry(info);
   if (!g || (bv && bv.length !== info.outChannels)) return null;
-  const y = addon.conv2d(xv, wv, bv, activation === 'relu' ? 1 : 0, ...g);
+  const y = addon.conv2d(xv, wv, bv, activation === 'relu' ? 1 : 0, ...g, alloc(backend, tf.util.sizeFromShape(info.outShape)));
   return output(backend, info.outShape, y);
 }
 
@@ -51,7 +51,7 @@ export function convolutionKernels(addon: NativeAddon): tf.KernelConfig[] {
       const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as any, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat));
       const g = geometry(info);
       if (!g) return null;
-      return output(backend, info.inShape, n.conv2dBackpropInput(dyv, wv, ...g));
+      return output(backend, info.inShape, n.conv2dBackpropInput(dyv, wv, ...g, alloc(backend, tf.util.sizeFromShape(info.inShape))));
     }),
     nativeKernel('Conv2DBackpropFilter', addon, ({ inputs, backend, attrs }, n) => {
       const { x, dy } = inputs;
@@ -61,7 +61,7 @@ export function convolutionKernels(addon: NativeAddon): tf.KernelConfig[] {
       const info = tf.backend_util.computeConv2DInfo(x.shape as any, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(attrs.dataFormat));
       const g = geometry(info);
       if (!g) return null;
-      return output(backend, info.filterShape, n.conv2dBackpropFilter(xv, dyv, ...g));
+      return output(backend, info.filterShape, n.conv2dBackpropFilter(xv, dyv, ...g, alloc(backend, tf.util.sizeFromShape(info.filterShape))));
     }),
   ];
 }

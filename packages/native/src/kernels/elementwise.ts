@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32, nativeKernel, output, SMALL } from '../native-kernel.js';
+import { alloc, f32, nativeKernel, output, SMALL } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
 /** Op codes of addon/src/elementwise.cc. */
@@ -14,8 +14,9 @@ export function elementwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
       const bv = f32(backend, b);
       if (!av || !bv) return null;
       const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      if (tf.util.sizeFromShape(shape) < SMALL) return null;
-      return output(backend, shape, n.binary(op, av, a.shape, bv, b.shape, shape));
+      const size = tf.util.sizeFromShape(shape);
+      if (size < SMALL) return null;
+      return output(backend, shape, n.binary(op, av, a.shape, bv, b.shape, shape, alloc(backend, size)));
     }),
   );
   const unary = Object.entries(UNARY).map(([name, op]) =>
@@ -23,7 +24,7 @@ export function elementwiseKernels(addon: NativeAddon): tf.KernelConfig[] {
       const { x } = inputs;
       const xv = f32(backend, x);
       if (!xv || xv.length < SMALL) return null;
-      return output(backend, x.shape, n.unary(op, xv));
+      return output(backend, x.shape, n.unary(op, xv, alloc(backend, xv.length)));
     }),
   );
   return [...binary, ...unary];

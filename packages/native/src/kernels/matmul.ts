@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32, nativeKernel, output, type NativeKernelArgs } from '../native-kernel.js';
+import { alloc, f32, nativeKernel, output, type NativeKernelArgs } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
 const product = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
@@ -30,7 +30,7 @@ function matmul({ inputs, backend, attrs }: NativeKernelArgs, addon: NativeAddon
   // Either side holds all the output's batch (then its shape equals the output's) or one matrix.
   if ((ba !== bo && ba !== 1) || (bb !== bo && bb !== 1)) return null;
   if (biasv && biasv.length !== n) return null;
-  const c = addon.matmul(av, bv, biasv, activation === 'relu' ? 1 : 0, ba, bb, m, k, n, ta, tb);
+  const c = addon.matmul(av, bv, biasv, activation === 'relu' ? 1 : 0, ba, bb, m, k, n, ta, tb, alloc(backend, bo * m * n));
   return output(backend, [...outBatch, m, n], c);
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { f32, nativeKernel, output, SMALL } from '../native-kernel.js';
+import { alloc, f32, nativeKernel, output, SMALL } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
 /** Op codes of addon/src/reduction.cc, and the attribute holding each kernel's axes. */
@@ -19,7 +19,7 @@ export function reductionKernels(addon: NativeAddon): tf.KernelConfig[] {
       const axes = tf.util.parseAxisParam(attrs[axisAttr], x.shape);
       const kept = x.shape.filter((_, i) => !axes.includes(i));
       const shape = attrs.keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept;
-      return output(backend, shape, n.reduce(op, xv, x.shape, axes));
+      return output(backend, shape, n.reduce(op, xv, x.shape, axes, alloc(backend, tf.util.sizeFromShape(kept))));
     }),
   );
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { f32, nativeKernel, output, SMALL } from '../native-kernel.js';
+import { alloc, f32, nativeKernel, output, SMALL } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
 export function softmaxKernels(addon: NativeAddon): tf.KernelConfig[] {
@@ -11,7 +11,7 @@ export function softmaxKernels(addon: NativeAddon): tf.KernelConfig[] {
       const dim = attrs.dim < 0 ? attrs.dim + rank : attrs.dim;
       if (!v || v.length < SMALL || dim !== rank - 1) return null;
       const depth = logits.shape[rank - 1];
-      return output(backend, logits.shape, n.softmax(v, v.length / depth, depth));
+      return output(backend, logits.shape, n.softmax(v, v.length / depth, depth, alloc(backend, v.length)));
     }),
   ];
 }
