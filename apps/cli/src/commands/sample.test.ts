@@ -15,8 +15,8 @@ import {
   toInt32,
   useBackend,
 } from '@adm/core';
-import { classifierFreeGuidanceFactory, classifierGuidanceFactory, guidanceModule, guidanceModuleOf } from '@adm/guidance';
-import { ddimSamplerFactory, dpmSolverPPSamplerFactory, samplersModule, samplersModuleOf } from '@adm/samplers';
+import { classifierFreeGuidanceFactory, guidanceModule, guidanceModuleOf } from '@adm/guidance';
+import { dpmSolverPPSamplerFactory, samplersModule, samplersModuleOf } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
 import { createClassifier, createModel, saveModelFolder } from '@adm/unet';
 import { main } from '../main.js';
