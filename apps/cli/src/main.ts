@@ -6,6 +6,7 @@ import type { CliCommand } from './command.js';
 
 const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
   // COMMAND-REGISTRY (one line per command)
+  convert: () => import('./commands/convert.js'),
   eval: () => import('./commands/eval.js'),
   info: () => import('./commands/info.js'),
   sample: () => import('./commands/sample.js'),
