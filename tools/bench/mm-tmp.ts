@@ -1,14 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@adm/core';
-await useBackend(process.argv[2] ?? 'wasm');
-function time(name: string, f: () => tf.Tensor | tf.Tensor[]) { for (let i=0;i<2;i++) tf.dispose(f()); const t0=performance.now(); for (let i=0;i<5;i++) tf.dispose(f()); console.log(name, ((performance.now()-t0)/5).toFixed(1), 'ms'); }
-const q = tf.randomNormal([16, 256, 4, 3, 32]);
-time('5d transpose [3,0,2,1,4] 1.5M', () => tf.transpose(q, [3, 0, 2, 1, 4]));
-const q4 = tf.randomNormal([16, 256, 12, 32]);
-time('4d transpose [0,2,1,3] 1.5M', () => tf.transpose(q4, [0, 2, 1, 3]));
-const q3 = tf.randomNormal([16*256, 12, 32]);
-time('3d transpose [1,0,2] 1.5M', () => tf.transpose(q3, [1, 0, 2]));
-time('3d transpose [2,1,0] 1.5M', () => tf.transpose(q3, [2, 1, 0]));
-const q2 = tf.randomNormal([4096, 384]);
-time('2d transpose 1.5M', () => tf.transpose(q2));
-time('unstack axis0 of [3,...]', () => tf.unstack(tf.randomNormal([3, 64, 256, 32])));
+const ranges: Record<string, [number, number]> = { sin: [-1000, 1000], cos: [-1000, 1000], sinSmall: [-3, 3], exp: [-10, 10], sigmoid: [-10, 10], tanh: [-5, 5], rsqrt: [1e-3, 10], log: [1e-3, 10], softmax: [-10, 10], erf: [-3,3], sqrt: [0, 10] };
+const n = 4096;
+const xs: Record<string, Float32Array> = {};
+for (const [k, [a, b]] of Object.entries(ranges)) xs[k] = Float32Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
+const f = (k: string, x: tf.Tensor) => ({ sin: tf.sin, cos: tf.cos, sinSmall: tf.sin, exp: tf.exp, sigmoid: tf.sigmoid, tanh: tf.tanh, rsqrt: tf.rsqrt, log: tf.log, softmax: (t: tf.Tensor) => tf.softmax(t.reshape([16, 256])), erf: tf.erf, sqrt: tf.sqrt } as Record<string, (t: tf.Tensor) => tf.Tensor>)[k](x);
+const out: Record<string, Record<string, Float32Array>> = {};
+for (const be of ['cpu', 'webgpu']) { await useBackend(be); out[be] = {}; for (const k of Object.keys(ranges)) out[be][k] = (await f(k, tf.tensor(xs[k])).data()) as Float32Array; }
+for (const k of Object.keys(ranges)) { let m = 0; for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(out.cpu[k][i] - out.webgpu[k][i])); console.log(k, m.toExponential(2)); }
+process.exit(0);
