@@ -1,5 +1,5 @@
 import { type HostTensor, parseNpz, readFileBytes, serializeNpz, writeFileAtomic } from '@adm/core';
-import { featureMatrix } from './feature-statistics.js';
+import { featureMatrix, type FeatureStatistics } from './feature-statistics.js';
 import type { InceptionFeatures } from './inception/feature-extractor.js';
 
 /**
@@ -23,9 +23,44 @@ export class FeatureCache {
     return createHash('sha256').update(json).digest('hex').slice(0, 32);
   }
 
-  private async file(key: string): Promise<string> {
+  private async file(key: string, kind = 'features'): Promise<string> {
     const { join } = await import('node:path');
-    return join(this.dir, `inception-features-${key}.npz`);
+    return join(this.dir, `inception-${kind}-${key}.npz`);
+  }
+
+  /** Cached float64 statistics (pool_3 and spatial) of the same key, if any. */
+  async loadStatistics(key: string): Promise<{ pool: FeatureStatistics; spatial: FeatureStatistics } | undefined> {
+    const f = await this.file(key, 'statistics');
+    let a: Map<string, HostTensor>;
+    try {
+      a = parseNpz(await readFileBytes(f), f);
+    } catch {
+      return undefined;
+    }
+    const stat = (mu: string, sigma: string): FeatureStatistics | undefined => {
+      const m = a.get(mu);
+      const s = a.get(sigma);
+      if (!m || !s || m.dtype !== 'F64' || s.dtype !== 'F64') return undefined;
+      return { mu: m.data as Float64Array, sigma: s.data as Float64Array, dim: m.shape[0] };
+    };
+    const pool = stat('mu', 'sigma');
+    const spatial = stat('mu_s', 'sigma_s');
+    return pool && spatial ? { pool, spatial } : undefined;
+  }
+
+  /** Keep statistics under the evaluator's names (mu, sigma, mu_s, sigma_s), float64. */
+  async saveStatistics(key: string, pool: FeatureStatistics, spatial: FeatureStatistics): Promise<void> {
+    const fs = await import('node:fs/promises');
+    await fs.mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(
+      await this.file(key, 'statistics'),
+      serializeNpz({
+        mu: { dtype: 'F64', shape: [pool.dim], data: pool.mu },
+        sigma: { dtype: 'F64', shape: [pool.dim, pool.dim], data: pool.sigma },
+        mu_s: { dtype: 'F64', shape: [spatial.dim], data: spatial.mu },
+        sigma_s: { dtype: 'F64', shape: [spatial.dim, spatial.dim], data: spatial.sigma },
+      }),
+    );
   }
 
   async load(key: string): Promise<InceptionFeatures | undefined> {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -69,6 +69,9 @@ describe('adm eval', () => {
     expect(m.recall).toBe(1);
     expect(m.inceptionScore).toBeGreaterThanOrEqual(1);
     expect(m.referenceCount).toBe(6);
+    // The reference's features and float64 statistics are now cached.
+    const cached = (await readdir(join(dir, 'cache'))).sort();
+    expect(cached.map((f) => f.replace(/-[0-9a-f]{32}\.npz$/, ''))).toEqual(['inception-features', 'inception-statistics']);
   });
 
   it('evaluates samples against a reference, saves the reference statistics and a nearest-neighbour grid', async () => {

@@ -141,7 +141,16 @@ export const command: CliCommand = {
       };
       const refFeatures = ref.images ? await featurize(refPath, ref.images, 'reference') : undefined;
       const sampleFeatures = refFeatures && resolve(refPath) === resolve(samplePath) ? refFeatures : await featurize(samplePath, sample.images, 'samples');
-
+      // Reference statistics: the .npz's own when precomputed, else computed once and cached.
+      const referenceStatistics = ref.pool && ref.spatial ? 'precomputed' : 'computed';
+      if (refFeatures && !(ref.pool && ref.spatial)) {
+        const key = cache ? await cache.key(refPath, values.inception, preprocessing) : undefined;
+        const hit = key ? await cache!.loadStatistics(key) : undefined;
+        if (hit) process.stderr.write('reference: statistics from the cache\n');
+        ref.pool ??= hit?.pool ?? computeStatistics(refFeatures.pool);
+        ref.spatial ??= hit?.spatial ?? computeStatistics(refFeatures.spatial);
+        if (key && !hit) await cache!.saveStatistics(key, ref.pool, ref.spatial);
+      }
       const work = (refFeatures?.pool.count ?? 0) * sampleFeatures.pool.count * sampleFeatures.pool.dim;
       const distances: PairwiseDistanceEngine = distancesFlag === 'float64' || (distancesFlag === 'auto' && work <= 2e9) ? float64Distances : tfDistances;
       const report = await evaluateFeatures({ features: refFeatures, pool: ref.pool, spatial: ref.spatial }, sampleFeatures, {
@@ -178,7 +187,7 @@ export const command: CliCommand = {
           reference: refPath,
           samples: samplePath,
           inception: values.inception,
-          referenceStatistics: ref.pool ? 'precomputed' : 'computed',
+          referenceStatistics,
           distances: distances.name,
         };
         await writeFileAtomic(values.json, `${JSON.stringify(json, null, 2)}\n`);

@@ -37,14 +37,24 @@ function tridiagonalize(a: Float64Array, n: number, d: Float64Array, e: Float64A
     e[i] = scale * g;
     h -= f * g;
     a[rowI + l] = f - g;
-    // p = A u / h, then K = u^T p / (2h); q = p - K u; A <- A - q u^T - u q^T (lower part).
+    // p = A u / h with A the symmetric leading (l+1)x(l+1) block, read from its lower
+    // triangle row by row (contiguous memory; a column walk is ~10x slower at n = 2048).
+    p.fill(0, 0, l + 1);
+    for (let k = 0; k <= l; k++) {
+      const rowK = k * n;
+      const uk = a[rowI + k];
+      let s = 0;
+      for (let j = 0; j < k; j++) {
+        const akj = a[rowK + j];
+        p[j] += akj * uk;
+        s += akj * a[rowI + j];
+      }
+      p[k] += s + a[rowK + k] * uk;
+    }
+    // K = u^T p / (2h); q = p - K u; A <- A - q u^T - u q^T (lower triangle).
     f = 0;
     for (let j = 0; j <= l; j++) {
-      const rowJ = j * n;
-      let s = 0;
-      for (let k = 0; k <= j; k++) s += a[rowJ + k] * a[rowI + k];
-      for (let k = j + 1; k <= l; k++) s += a[k * n + j] * a[rowI + k];
-      p[j] = s / h;
+      p[j] /= h;
       f += p[j] * a[rowI + j];
     }
     const hh = f / (h + h);
