@@ -159,5 +159,17 @@ export async function readWeightFile(path: string): Promise<Map<string, HostTens
   if (typeof readTorch !== 'function') {
     throw new TensorFileError(path, 'reading PyTorch .pth files needs @adm/core\'s readTorchCheckpointFile, which this build lacks; convert the weights to .safetensors');
   }
-  return readTorch(path);
+  try {
+    return await readTorch(path);
+  } catch (e) {
+    // pytorch-fid's weights predate PyTorch 1.6's zip format; say how to convert them once.
+    if (e instanceof TensorFileError && /legacy/i.test(e.message)) {
+      throw new TensorFileError(
+        path,
+        `${e.detail}. Convert it once with PyTorch: python -c "import torch; torch.save(torch.load('${path}', map_location='cpu'), 'pt_inception-zip.pth')" ` +
+          '(or save the state dict with safetensors.torch.save_file) and pass the new file',
+      );
+    }
+    throw e;
+  }
 }
