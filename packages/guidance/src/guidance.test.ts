@@ -11,11 +11,14 @@ import { parseGuidanceScale } from './guidance-scale.js';
 /** A linear schedule over T steps, no respacing (written here, independent of @adm/schedules). */
 function testSchedule(T: number): NoiseSchedule {
   const scale = 1000 / Math.max(T, 50);
+  const betas = Float64Array.from({ length: T }, (_, i) => scale * 1e-4 + ((scale * 0.02 - scale * 1e-4) * i) / (T - 1));
+  let prod = 1;
   return {
     name: 'test-linear',
     numTimesteps: T,
     originalNumSteps: T,
-    betas: Float64Array.from({ length: T }, (_, i) => scale * 1e-4 + ((scale * 0.02 - scale * 1e-4) * i) / (T - 1)),
+    betas,
+    alphasCumprod: betas.map((b) => (prod *= 1 - b)),
     timestepMap: Int32Array.from({ length: T }, (_, i) => i),
     respace() {
       throw new Error('not used');

@@ -20,11 +20,14 @@ function testSchedule(T: number, stride = 1): NoiseSchedule {
       last = abar;
     }
   }
+  const respaced = Float64Array.from(betas);
+  let prod = 1;
   return {
     name: 'test-linear',
     numTimesteps: kept.length,
     originalNumSteps: T,
-    betas: Float64Array.from(betas),
+    betas: respaced,
+    alphasCumprod: respaced.map((b) => (prod *= 1 - b)),
     timestepMap: Int32Array.from(kept),
     respace() {
       throw new Error('not used');
