@@ -1,20 +1,20 @@
 // `adm train-classifier`: train a noisy-image classifier (EncoderUNetModel) on q_sample-noised
 // images at uniform t, as guided-diffusion's scripts/classifier_train.py does.
 import { join } from 'node:path';
-import { backendPreference, ConfigError, createGaussianDiffusion, loadBackendPluginModules, useBackend, writeFileAtomic, writeSafetensorsFile } from '@adm/core';
+import { backendPreference, ConfigError, createGaussianDiffusion, loadBackendPluginModules, useBackend } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
 import { ClassifierTrainLoop, ProgressBar } from '@adm/train';
-import { EncoderUNetModel, stateDict } from '@adm/unet';
+import { createClassifier, saveModelFolder } from '@adm/unet';
 import { parseFlags, type CliCommand } from '../command.js';
-import { CLASSIFIER_PRESETS, encoderKwargsFromFlags, loadDataset, loadFlagsFile, resolveClassifierFlags } from './train.js';
+import { diffusionFlags, flagsFrom, loadDataset, presetNames } from './train.js';
 
-const USAGE = `usage: adm train-classifier (--preset <name> | --config <flags.json>) --data <mnist|file.npz> --out <run folder> [options]
+const usage = () => `usage: adm train-classifier (--preset <name> | --config <flags.json>) --data <mnist|file.npz> --out <run folder> [options]
 
-  --preset <name>        classifier flags preset (${Object.keys(CLASSIFIER_PRESETS).join(', ')})
+  --preset <name>        classifier flags preset (${presetNames('classifier').join(', ')})
   --config <file>        guided-diffusion classifier flags as JSON (classifier_width, classifier_depth,
                          classifier_attention_resolutions, classifier_pool, image_size, diffusion_steps,
                          noise_schedule, ...; in_channels, num_classes, channel_mult,
-                         classifier_num_head_channels added)
+                         num_head_channels added); with --preset, overrides the preset's flags
   --data <src>           mnist or an .npz (arr_0 uint8 [N,H,W,C], arr_1 labels)
   --out <dir>            run folder: checkpoints/, latest.json, metrics.jsonl, classifier/
   --steps <n>            iterations (default 1000)
@@ -68,20 +68,14 @@ export const command: CliCommand = {
       false,
     );
     if (values.help) {
-      console.log(USAGE);
+      console.log(usage());
       return 0;
     }
     if (!values.out) throw new ConfigError('--out', 'a run folder is required');
     if (!values.data) throw new ConfigError('--data', 'required: mnist or an .npz file');
     if (!values.preset && !values.config) throw new ConfigError('--preset/--config', 'give a preset or a flags JSON file');
-    let raw: Record<string, unknown> = {};
-    if (values.preset) {
-      const p = CLASSIFIER_PRESETS[values.preset];
-      if (!p) throw new ConfigError('--preset', `unknown preset "${values.preset}" (known: ${Object.keys(CLASSIFIER_PRESETS).join(', ')})`);
-      raw = { ...p };
-    }
-    if (values.config) raw = { ...raw, ...(await loadFlagsFile(values.config)) };
-    const flags = resolveClassifierFlags(raw, values.config ?? `preset ${values.preset}`);
+    const flags = await flagsFrom('classifier', values.preset, values.config);
+    const diffusionArgs = diffusionFlags(flags);
     const seed = num('seed', values.seed, 0, true);
     const steps = num('steps', values.steps, 1000, true, 1);
     const batchSize = num('batch', values.batch, 16, true, 1);
@@ -89,22 +83,11 @@ export const command: CliCommand = {
     await loadBackendPluginModules();
     const backend = await useBackend(backendPreference({ flag: values.backend }), (l) => console.error(`# ${l}`));
     console.error(`# backend ${backend.name}`);
-    const data = await loadDataset(values.data, flags.image_size, flags.in_channels, values['data-limit'] ? num('data-limit', values['data-limit'], 0, true, 1) : undefined);
-    const classifier = new EncoderUNetModel(encoderKwargsFromFlags(flags), { seed });
+    const classifier = createClassifier(flags, { seed });
     classifier.training = true;
-    const diffusion = createGaussianDiffusion(
-      {
-        steps: flags.diffusion_steps,
-        learn_sigma: flags.learn_sigma,
-        noise_schedule: flags.noise_schedule,
-        use_kl: flags.use_kl,
-        predict_xstart: flags.predict_xstart,
-        rescale_timesteps: flags.rescale_timesteps,
-        rescale_learned_sigmas: flags.rescale_learned_sigmas,
-        timestep_respacing: flags.timestep_respacing,
-      },
-      scheduleFactory,
-    );
+    const info = classifier.info;
+    const data = await loadDataset(values.data, info.imageSize, info.inChannels, values['data-limit'] ? num('data-limit', values['data-limit'], 0, true, 1) : undefined);
+    const diffusion = createGaussianDiffusion(diffusionArgs, scheduleFactory);
     const runDir = values.out;
     const loop = new ClassifierTrainLoop({
       classifier,
@@ -121,11 +104,8 @@ export const command: CliCommand = {
       runDir,
       saveInterval: num('save-every', values['save-every'], 500, true, 1),
       logInterval: num('log-every', values['log-every'], 10, true, 1),
-      exportModel: async (dir) => {
-        await writeSafetensorsFile(join(dir, 'model.safetensors'), stateDict(classifier), { format: 'pt' });
-        await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(flags, null, 2) + '\n');
-      },
-      config: flags as unknown as Record<string, unknown>,
+      exportModel: (dir) => saveModelFolder(dir, classifier, flags),
+      config: flags,
     });
     try {
       if (values.resume) {
