@@ -18,7 +18,7 @@ import {
 import { classifierFreeGuidanceFactory, guidanceModule, guidanceModuleOf } from '@adm/guidance';
 import { dpmSolverPPSamplerFactory, samplersModule, samplersModuleOf } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
-import { createClassifier, createModel, saveModelFolder } from '@adm/unet';
+import { createClassifier, createModel, createSuperResModel, saveModelFolder } from '@adm/unet';
 import { main } from '../main.js';
 
 let dir: string;
@@ -37,8 +37,8 @@ async function run(args: string[]): Promise<{ code: number; err: string }> {
 }
 
 /** A tiny random model folder (config.json + model.safetensors) made with @adm/unet. */
-async function modelFolder(path: string, flags: Record<string, string | number | boolean>, kind: 'model' | 'classifier'): Promise<void> {
-  const net = kind === 'model' ? createModel(flags, { seed: 1 }) : createClassifier(flags, { seed: 2 });
+async function modelFolder(path: string, flags: Record<string, string | number | boolean>, kind: 'model' | 'classifier' | 'superres'): Promise<void> {
+  const net = kind === 'model' ? createModel(flags, { seed: 1 }) : kind === 'superres' ? createSuperResModel(flags, { seed: 3 }) : createClassifier(flags, { seed: 2 });
   await saveModelFolder(path, net, flags);
   net.dispose();
 }
@@ -78,6 +78,9 @@ beforeAll(async () => {
   await modelFolder(join(dir, 'classifier'), CLASSIFIER_FLAGS, 'classifier');
   await modelFolder(join(dir, 'classifier8'), { ...CLASSIFIER_FLAGS, image_size: 8 }, 'classifier');
   await modelFolder(join(dir, 'classifier5'), { ...CLASSIFIER_FLAGS, num_classes: 5 }, 'classifier');
+  const { image_size: _s, class_cond: _c, ...srFlags } = MODEL_FLAGS;
+  await modelFolder(join(dir, 'superres'), { ...srFlags, model_type: 'superres', large_size: 8, small_size: 4 }, 'superres');
+  await modelFolder(join(dir, 'superres16'), { ...srFlags, model_type: 'superres', large_size: 16, small_size: 8 }, 'superres');
 });
 
 afterAll(async () => {
@@ -161,6 +164,20 @@ describe('adm sample', () => {
     const cfg = JSON.parse(await readFile(join(out, 'pipeline.json'), 'utf8'));
     expect(cfg.sampler).toEqual({ name: 'dpm-solver++' });
     expect(cfg.respacing).toBe('4');
+  });
+
+  it('runs the upsampling stack from one pipeline JSON: base model, then the super-resolution model', async () => {
+    const cfgPath = join(dir, 'stack.json');
+    await writeFile(cfgPath, JSON.stringify({ model: join(dir, 'model'), respacing: '3', batch_size: 2, classes: [2], super_res: { model: join(dir, 'superres'), respacing: '2', sampler: 'ddpm' } }));
+    const out = join(dir, 'stack');
+    const r = await run(['sample', '--config', cfgPath, '--classifier', 'none', '--backend', 'cpu', '--out', out]);
+    expect(r.err).toBe('');
+    const npz = parseNpz(new Uint8Array(await readFile(join(out, 'samples_2x8x8x1.npz'))));
+    expect(npz.get('arr_0')!.shape).toEqual([2, 8, 8, 1]);
+    expect(Array.from(toInt32(npz.get('arr_1')!))).toEqual([2, 2]);
+    await writeFile(cfgPath, JSON.stringify({ model: join(dir, 'model'), respacing: '3', batch_size: 2, super_res: { model: join(dir, 'superres16') } }));
+    const bad = await run(['sample', '--config', cfgPath, '--classifier', 'none', '--backend', 'cpu', '--out', join(dir, 'bad')]);
+    expect(bad.err).toMatch(/pipeline\.super_res\.model: upsamples from 8x8 \(small_size\) but the base model makes 4x4 images/);
   });
 
   it.each([

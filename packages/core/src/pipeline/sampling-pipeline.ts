@@ -68,6 +68,8 @@ interface PreparedStage {
   name: StageName;
   field: string;
   denoiser: Denoiser;
+  /** The model folder's config.json flags (guided-diffusion names). */
+  flags: Record<string, unknown>;
   classifier?: Classifier;
   diffusion: GaussianDiffusion;
   sampler: Sampler;
@@ -222,7 +224,7 @@ export class SamplingPipeline {
         await gf.create(spec, { denoiser, classifier, loadDenoiser: async (f) => (await this.loadDenoiser(f, `${field}.guidance[${i}].model`)).denoiser }, `${field}.guidance[${i}]`),
       );
     }
-    return { name, field, denoiser, classifier, diffusion, sampler, guidance, clipDenoised: stage.clip_denoised };
+    return { name, field, denoiser, flags: loaded.flags, classifier, diffusion, sampler, guidance, clipDenoised: stage.clip_denoised };
   }
 
   private createDiffusion(loaded: LoadedDenoiser, stage: StageConfig, field: string): GaussianDiffusion {
@@ -281,6 +283,10 @@ function checkSuperRes(base: PreparedStage, sr: PreparedStage): void {
   const s = sr.denoiser.info;
   if (s.imageSize <= b.imageSize) throw new ConfigError('pipeline.super_res.model', `super-resolution image size ${s.imageSize} is not larger than the base model's ${b.imageSize}`);
   if (s.inChannels !== b.inChannels) throw new ConfigError('pipeline.super_res.model', `takes ${s.inChannels} channels, the base model makes ${b.inChannels}`);
+  const small = sr.flags.small_size;
+  if (typeof small === 'number' && small !== b.imageSize) {
+    throw new ConfigError('pipeline.super_res.model', `upsamples from ${small}x${small} (small_size) but the base model makes ${b.imageSize}x${b.imageSize} images`);
+  }
   if (s.numClasses !== undefined && b.numClasses !== undefined && s.numClasses !== b.numClasses) {
     throw new ConfigError('pipeline.super_res.model', `has ${s.numClasses} classes, the base model ${b.numClasses}`);
   }
