@@ -79,14 +79,15 @@ export class EncoderUNetModel implements Classifier, HasParameters {
     }
     return tf.tidy(() => {
       const embAct = silu(this.encoder.timeEmbedding(t, this.kwargs.model_channels));
+      const ctx = { training: this.training };
       const spatial = this.spatialIn !== undefined;
       const means: tf.Tensor2D[] = [];
       let h = x;
       for (const block of this.encoder.inputBlocks) {
-        h = block.apply(h, embAct, this.training);
+        h = block.apply(h, embAct, ctx);
         if (spatial) means.push(tf.mean(h, [1, 2]));
       }
-      h = this.encoder.middleBlock.apply(h, embAct, this.training);
+      h = this.encoder.middleBlock.apply(h, embAct, ctx);
       if (spatial) {
         means.push(tf.mean(h, [1, 2]));
         let f = this.spatialIn!.apply(tf.concat(means, 1));

@@ -128,7 +128,10 @@ export class ParameterScope {
     if (fill === 'ones') values = new Float32Array(size).fill(1);
     else if (fill === 'zeros' || !this.rng) values = new Float32Array(size);
     else values = torchToInternal(layout, torchShape, fill(this.rng, size));
-    const variable = tf.variable(tf.tensor(values, shape, 'float32'), true);
+    const initial = tf.tensor(values, shape, 'float32');
+    const variable = tf.variable(initial, true);
+    // the variable shares the data; dropping the initial handle lets a later assign() free it
+    initial.dispose();
     this.registry.set(name, { variable, layout, torchShape });
     return variable;
   }

@@ -131,3 +131,36 @@ describe('layers', () => {
     sr.dispose();
   });
 });
+
+describe('use_checkpoint', () => {
+  it('recomputes activations in the backward pass and gives the same gradients', () => {
+    const plain = new UNetModel({ ...TINY_KWARGS, dropout: 0 }, { seed: 6 });
+    const ckpt = new UNetModel({ ...TINY_KWARGS, dropout: 0, use_checkpoint: true }, { init: 'zeros' });
+    for (const [k, v] of plain.parameters()) ckpt.parameters().get(k)!.assign(v);
+    plain.training = true;
+    ckpt.training = true;
+    const x = tf.randomNormal([1, 4, 4, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const t = tf.tensor1d([321]);
+    const y = tf.tensor1d([2], 'int32');
+    const r = tf.randomNormal([1, 4, 4, 6], 0, 1, 'float32', 9);
+    const grads = (m: UNetModel) => tf.variableGrads(() => tf.sum(tf.mul(m.apply(x, t, { y }), r)) as tf.Scalar, [...m.parameters().values()]);
+    const a = grads(plain);
+    const before = tf.memory().numTensors;
+    const b = grads(ckpt);
+    expect(b.value.dataSync()[0]).toBeCloseTo(a.value.dataSync()[0], 4);
+    const names = [...plain.parameters().keys()];
+    expect(Object.keys(b.grads).length).toBe(names.length);
+    for (const n of names) {
+      const ga = a.grads[plain.parameters().get(n)!.name].dataSync();
+      const gb = b.grads[ckpt.parameters().get(n)!.name].dataSync();
+      let worst = 0;
+      for (let i = 0; i < ga.length; i++) worst = Math.max(worst, Math.abs(ga[i] - gb[i]) / (1 + Math.abs(ga[i])));
+      expect(worst, n).toBeLessThan(1e-4);
+    }
+    tf.dispose([b.value, ...Object.values(b.grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a.value, ...Object.values(a.grads), x, t, y, r]);
+    plain.dispose();
+    ckpt.dispose();
+  });
+});

@@ -8,6 +8,7 @@ import { GroupNorm } from './layers/group-norm.js';
 import { ResBlock } from './layers/res-block.js';
 import { silu } from './layers/silu.js';
 import { Upsample } from './layers/upsample.js';
+import { checkpointed } from './layers/checkpointing.js';
 import { ParameterScope, type InitOptions, type ParameterEntry } from './parameter-scope.js';
 import { resolveUNetKwargs, type ResolvedUNetKwargs, type UNetKwargs } from './unet-kwargs.js';
 
@@ -28,8 +29,10 @@ export function checkInputs(where: string, x: tf.Tensor, t: tf.Tensor, channels:
 export class UNetModel implements Denoiser, HasParameters {
   readonly kwargs: ResolvedUNetKwargs;
   readonly info: NetworkInfo;
-  /** Dropout is active only while training (PyTorch's train()/eval()). */
+  /** Dropout is active (and use_checkpoint recomputes activations) only while training, as in PyTorch's train()/eval(). */
   training = false;
+  private dropoutSeeds = 1;
+  private readonly variablesByBlock = new Map<string, tf.Variable[]>();
   protected readonly registry: Map<string, ParameterEntry>;
   protected readonly encoder: EncoderPath;
   readonly labelEmb?: tf.Variable;
@@ -120,18 +123,34 @@ export class UNetModel implements Denoiser, HasParameters {
       emb = tf.add(emb, tf.matMul(oneHot, this.labelEmb as tf.Tensor2D));
     }
     const embAct = silu(emb);
-    const run = (block: EmbedLayer, h: tf.Tensor4D) => block.apply(h, embAct, this.training);
+    const seed = this.dropoutSeeds++ * 1000;
+    let k = 0;
+    const ctx = { training: this.training, dropoutSeed: () => seed + k++ };
+    // use_checkpoint only matters when gradients are taken; it recomputes each block's activations in the backward pass.
+    const checkpoint = this.kwargs.use_checkpoint && this.training;
+    const run = (block: EmbedLayer, prefix: string, h: tf.Tensor4D) =>
+      checkpoint ? checkpointed(block, this.blockVariables(prefix), h, embAct, this.training, seed + 100 * k++) : block.apply(h, embAct, ctx);
     const hs: tf.Tensor4D[] = [];
     let h = x;
-    for (const block of this.encoder.inputBlocks) {
-      h = run(block, h);
+    this.encoder.inputBlocks.forEach((block, i) => {
+      h = run(block, `input_blocks.${i}.`, h);
       hs.push(h);
-    }
-    h = run(this.encoder.middleBlock, h);
-    for (const block of this.outputBlocks) {
-      h = run(block, tf.concat([h, hs.pop()!], 3));
-    }
+    });
+    h = run(this.encoder.middleBlock, 'middle_block.', h);
+    this.outputBlocks.forEach((block, i) => {
+      h = run(block, `output_blocks.${i}.`, tf.concat([h, hs.pop()!], 3));
+    });
     return this.outConv.apply(silu(this.outNorm.apply(h)));
+  }
+
+  /** The variables of one block (by state_dict prefix), for gradient checkpointing. */
+  private blockVariables(prefix: string): tf.Variable[] {
+    let vs = this.variablesByBlock.get(prefix);
+    if (!vs) {
+      vs = [...this.registry].filter(([k]) => k.startsWith(prefix)).map(([, e]) => e.variable);
+      this.variablesByBlock.set(prefix, vs);
+    }
+    return vs;
   }
 
   dispose(): void {

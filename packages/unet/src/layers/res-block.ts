@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParameterScope } from '../parameter-scope.js';
 import { Conv2d } from './conv2d.js';
-import type { EmbedLayer } from './embed-layer.js';
+import type { EmbedLayer, LayerContext } from './embed-layer.js';
 import { GroupNorm } from './group-norm.js';
 import { Linear } from './linear.js';
 import { avgPool2x, upsampleNearest2x } from './resample.js';
@@ -50,7 +50,7 @@ export class ResBlock implements EmbedLayer {
     return x;
   }
 
-  apply(x: tf.Tensor4D, embAct: tf.Tensor2D, training: boolean): tf.Tensor4D {
+  apply(x: tf.Tensor4D, embAct: tf.Tensor2D, ctx: LayerContext): tf.Tensor4D {
     let h = silu(this.inNorm.apply(x)) as tf.Tensor4D;
     let xs = x;
     if (this.options.up || this.options.down) {
@@ -68,7 +68,7 @@ export class ResBlock implements EmbedLayer {
       h = this.outNorm.apply(tf.add(h, embOut));
     }
     h = silu(h) as tf.Tensor4D;
-    if (training && this.options.dropout > 0) h = tf.dropout(h, this.options.dropout) as tf.Tensor4D;
+    if (ctx.training && this.options.dropout > 0) h = tf.dropout(h, this.options.dropout, undefined, ctx.dropoutSeed?.()) as tf.Tensor4D;
     h = this.outConv.apply(h);
     return tf.add(this.skip ? this.skip.apply(xs) : xs, h);
   }
