@@ -1,14 +1,14 @@
 // Writes the page's model catalog (public/models/index.json) and tiny RANDOM-WEIGHT demo
-// models (config.json + model.safetensors) so the page runs the real network structure
-// before trained models exist. Bundled trained models under <repo>/models/ are copied in
-// and listed first when present. Run by `npm run build` / `npm run dev` (npm run models).
+// models (@adm/unet model folders) so the page runs the real network structure before
+// trained models exist. Trained models committed under <repo>/models/ are copied in and
+// listed first when present. Run by `npm run build` / `npm run dev` (npm run models).
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SeededRandom, serializeSafetensors, useBackend, writeFileAtomic, type HostTensor } from '@adm/core';
-import { EncoderUNetModel, UNetModel, stateDict, type EncoderUNetKwargs, type UNetKwargs } from '@adm/unet';
+import { SeededRandom, useBackend, writeFileAtomic } from '@adm/core';
+import { createFromFlags, saveModelFolder, type ModelFlags, type ModelType } from '@adm/unet';
 import type { CatalogModel } from '../src/model-catalog.js';
 
 const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -17,59 +17,51 @@ const outRoot = join(appRoot, 'public/models');
 
 const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
-/** A 28x28 grey class-conditional ADM small enough to sample in a browser in seconds. */
-export const DEMO_UNET_KWARGS: UNetKwargs = {
-  image_size: 28,
-  in_channels: 1,
-  model_channels: 32,
-  out_channels: 2,
-  num_res_blocks: 1,
-  attention_resolutions: [2],
-  channel_mult: [1, 2],
-  num_classes: 10,
-  num_heads: 2,
-  use_scale_shift_norm: true,
-};
-/** Its noisy classifier (Section 4.3's EncoderUNet with the attention pool), as small. */
-export const DEMO_CLASSIFIER_KWARGS: EncoderUNetKwargs = {
-  image_size: 28,
-  in_channels: 1,
-  model_channels: 32,
-  out_channels: 10,
-  num_res_blocks: 1,
-  attention_resolutions: [2],
-  channel_mult: [1, 2],
-  num_head_channels: 32,
-  use_scale_shift_norm: true,
-  pool: 'attention',
-};
-export const DEMO_DIFFUSION = { steps: 1000, noise_schedule: 'cosine', learn_sigma: true };
-
-/**
- * guided-diffusion zero-initialises output convolutions (zero_module), so a freshly made
- * network predicts eps = 0 everywhere; fill those with small noise so the demo shows the
- * network actually shaping the sample.
- */
-function unzero(tensors: Map<string, HostTensor>, seed: number): Map<string, HostTensor> {
-  const rng = new SeededRandom(seed);
-  for (const [name, t] of tensors) {
-    const data = t.data as Float32Array;
-    if (name.endsWith('weight') && data.every((v) => v === 0)) {
-      const noise = rng.normal(data.length);
-      for (let i = 0; i < data.length; i++) data[i] = 0.05 * noise[i]!;
-    }
-  }
-  return tensors;
+interface DemoModel {
+  id: string;
+  title: string;
+  unet: ModelFlags;
+  classifier: ModelFlags;
 }
 
-async function writeRandomModel(folder: string, kind: 'UNetModel' | 'EncoderUNetModel', kwargs: UNetKwargs | EncoderUNetKwargs, seed: number): Promise<void> {
-  await mkdir(folder, { recursive: true });
-  const model = kind === 'UNetModel' ? new UNetModel(kwargs as UNetKwargs, { init: 'random', seed }) : new EncoderUNetModel(kwargs as EncoderUNetKwargs, { init: 'random', seed });
-  const tensors = unzero(stateDict(model), seed + 1);
-  model.dispose();
-  await writeFileAtomic(join(folder, 'model.safetensors'), serializeSafetensors(tensors, { note: 'random weights (structure demo)' }));
-  const config = { model: kind, kwargs, diffusion: DEMO_DIFFUSION, random_weights: true };
-  await writeFileAtomic(join(folder, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+const MNIST_SHAPE = { image_size: 28, in_channels: 1, num_classes: 10 };
+const DIFFUSION = { diffusion_steps: 1000, noise_schedule: 'cosine', learn_sigma: true };
+
+/** Small ADMs shaped for 28x28 grey digits: a two-level one with attention, and a one-level one. */
+export const DEMO_MODELS: DemoModel[] = [
+  {
+    id: 'demo-small',
+    title: 'Small ADM + classifier · 28×28',
+    unet: { ...MNIST_SHAPE, ...DIFFUSION, class_cond: true, num_channels: 32, channel_mult: '1,2', num_res_blocks: 1, attention_resolutions: '14', num_heads: 2 },
+    classifier: { ...MNIST_SHAPE, classifier_width: 32, channel_mult: '1,2', classifier_depth: 1, classifier_attention_resolutions: '14', num_head_channels: 32, classifier_pool: 'attention' },
+  },
+  {
+    id: 'demo-micro',
+    title: 'Micro ADM + classifier · 28×28 (fastest)',
+    unet: { ...MNIST_SHAPE, ...DIFFUSION, class_cond: true, num_channels: 32, channel_mult: '1', num_res_blocks: 1, attention_resolutions: '' },
+    classifier: { ...MNIST_SHAPE, classifier_width: 32, channel_mult: '1', classifier_depth: 1, classifier_attention_resolutions: '', num_head_channels: 32, classifier_pool: 'adaptive' },
+  },
+];
+
+/**
+ * guided-diffusion zero-initialises output layers (zero_module), so a fresh network
+ * predicts eps = 0 and constant logits; give them small noise so the demo shows the
+ * network and the classifier gradient actually shaping the sample.
+ */
+function unzero(net: ReturnType<typeof createFromFlags>, seed: number): void {
+  const rng = new SeededRandom(seed);
+  for (const e of net.parameterEntries().values()) {
+    if (e.variable.size > 1 && tf.tidy(() => tf.max(tf.abs(e.variable)).dataSync()[0]) === 0) {
+      e.variable.assign(tf.tensor(rng.normal(e.variable.size), e.variable.shape, 'float32').mul(0.05));
+    }
+  }
+}
+
+async function writeRandomModel(dir: string, modelType: ModelType, flags: ModelFlags, seed: number): Promise<void> {
+  const net = createFromFlags(modelType, flags, { init: 'random', seed });
+  unzero(net, seed + 1);
+  await saveModelFolder(dir, net, { ...flags, model_type: modelType });
+  net.dispose();
 }
 
 /** Trained models committed under <repo>/models (by the training helpers), if any. */
@@ -80,16 +72,7 @@ async function bundledModels(): Promise<CatalogModel[]> {
   const clf = join(repoRoot, 'models/mnist-classifier');
   const hasClf = existsSync(join(clf, 'model.safetensors'));
   if (hasClf) await cp(clf, join(outRoot, 'mnist-classifier'), { recursive: true });
-  return [
-    {
-      id: 'mnist',
-      title: 'MNIST digits (trained)',
-      denoiser: 'mnist-unet',
-      ...(hasClf ? { classifier: 'mnist-classifier' } : {}),
-      labels: DIGITS,
-      randomWeights: false,
-    },
-  ];
+  return [{ id: 'mnist', title: 'MNIST digits (trained)', denoiser: 'mnist-unet/', ...(hasClf ? { classifier: 'mnist-classifier/' } : {}), labels: DIGITS, randomWeights: false }];
 }
 
 export async function makeDemoModels(): Promise<CatalogModel[]> {
@@ -97,22 +80,24 @@ export async function makeDemoModels(): Promise<CatalogModel[]> {
   await rm(outRoot, { recursive: true, force: true });
   await mkdir(outRoot, { recursive: true });
   const models = await bundledModels();
-  await writeRandomModel(join(outRoot, 'demo-tiny/unet'), 'UNetModel', DEMO_UNET_KWARGS, 1);
-  await writeRandomModel(join(outRoot, 'demo-tiny/classifier'), 'EncoderUNetModel', DEMO_CLASSIFIER_KWARGS, 2);
-  models.push({
-    id: 'demo-tiny',
-    title: 'Tiny ADM + classifier (28×28, 10 classes)',
-    denoiser: 'demo-tiny/unet',
-    classifier: 'demo-tiny/classifier',
-    labels: DIGITS,
-    randomWeights: true,
-    note: 'The network is untrained: the samples are structured noise, not digits.',
-  });
+  for (const [i, m] of DEMO_MODELS.entries()) {
+    await writeRandomModel(join(outRoot, m.id, 'unet'), 'unet', m.unet, 10 * i + 1);
+    await writeRandomModel(join(outRoot, m.id, 'classifier'), 'classifier', m.classifier, 10 * i + 2);
+    models.push({
+      id: m.id,
+      title: m.title,
+      denoiser: `${m.id}/unet/`,
+      classifier: `${m.id}/classifier/`,
+      labels: DIGITS,
+      randomWeights: true,
+      note: 'The networks are untrained: the samples are structured noise, not digits.',
+    });
+  }
   await writeFileAtomic(join(outRoot, 'index.json'), `${JSON.stringify({ models }, null, 2)}\n`);
   return models;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const models = await makeDemoModels();
-  console.log(`models: ${models.map((m) => m.id).join(', ')} -> ${outRoot} (tf ${tf.version_core})`);
+  console.log(`models: ${models.map((m) => m.id).join(', ')} -> ${outRoot}`);
 }

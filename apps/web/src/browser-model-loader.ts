@@ -1,48 +1,37 @@
-import { ConfigError, parseSafetensors, type LoadedClassifier, type LoadedDenoiser } from '@adm/core';
-import { EncoderUNetModel, UNetModel, loadStateDict, type EncoderUNetKwargs, type UNetKwargs } from '@adm/unet';
+import { ConfigError, TensorFileError, parseSafetensors, type HostTensor, type LoadedClassifier, type LoadedDenoiser } from '@adm/core';
+import { CONFIG_FILE, WEIGHTS_FILE, createFromFlags, loadStateDict, type AdmNetwork, type ModelFlags, type ModelType } from '@adm/unet';
 import type { FetchedModelFolder } from './model-catalog.js';
 
 /**
- * Builds networks from fetched model-folder bytes (no file system in a browser):
- * config.json {"model": "UNetModel" | "EncoderUNetModel", "kwargs": {...constructor
- * keyword arguments...}, "diffusion": {...create_gaussian_diffusion flags...}} and
- * model.safetensors under guided-diffusion's state_dict names.
+ * @adm/unet's model folders (config.json: model_type + guided-diffusion flags;
+ * model.safetensors: state_dict names, PyTorch layouts) built from fetched bytes, since a
+ * browser has no file system for loadModelFolder.
  */
-function readConfig(folder: FetchedModelFolder, expected: 'UNetModel' | 'EncoderUNetModel') {
-  const where = `${folder.url}config.json`;
-  const { model, kwargs, diffusion } = folder.config as { model?: unknown; kwargs?: unknown; diffusion?: unknown };
-  if (model !== expected) throw new ConfigError(`${where} model`, `expected "${expected}", got ${JSON.stringify(model)}`);
-  if (typeof kwargs !== 'object' || kwargs === null) throw new ConfigError(`${where} kwargs`, 'expected the network\'s keyword arguments');
-  if (diffusion !== undefined && (typeof diffusion !== 'object' || diffusion === null)) throw new ConfigError(`${where} diffusion`, 'expected create_gaussian_diffusion flags');
-  return { kwargs, flags: (diffusion ?? {}) as Record<string, unknown> };
-}
-
-function loadWeights(net: UNetModel | EncoderUNetModel, folder: FetchedModelFolder): void {
-  const file = `${folder.url}model.safetensors`;
+function networkFromFolder(folder: FetchedModelFolder, expected: ModelType): { net: AdmNetwork; flags: ModelFlags } {
+  const flags = folder.config as ModelFlags;
+  const modelType = (flags.model_type ?? 'unet') as ModelType;
+  if (modelType !== expected) {
+    throw new ConfigError(`${folder.url}${CONFIG_FILE}: model_type`, `the page needs a "${expected}" model here, the folder holds ${JSON.stringify(modelType)}`);
+  }
+  const file = `${folder.url}${WEIGHTS_FILE}`;
   const st = parseSafetensors(folder.weights, file);
-  loadStateDict(net, st.withPrefix(''), file);
+  const tensors = new Map<string, HostTensor>(st.names().map((n) => [n, st.get(n)]));
+  const net = createFromFlags(modelType, flags, { init: 'zeros' });
+  try {
+    loadStateDict(net, tensors, file);
+  } catch (e) {
+    net.dispose();
+    throw e instanceof TensorFileError || e instanceof ConfigError ? e : new TensorFileError(file, (e as Error).message);
+  }
+  return { net, flags };
 }
 
 export function denoiserFromFolder(folder: FetchedModelFolder): LoadedDenoiser {
-  const { kwargs, flags } = readConfig(folder, 'UNetModel');
-  const net = new UNetModel(kwargs as UNetKwargs, { init: 'zeros' });
-  try {
-    loadWeights(net, folder);
-  } catch (e) {
-    net.dispose();
-    throw e;
-  }
-  return { denoiser: net, flags };
+  const { net, flags } = networkFromFolder(folder, 'unet');
+  return { denoiser: net as LoadedDenoiser['denoiser'], flags };
 }
 
 export function classifierFromFolder(folder: FetchedModelFolder): LoadedClassifier {
-  const { kwargs, flags } = readConfig(folder, 'EncoderUNetModel');
-  const net = new EncoderUNetModel(kwargs as EncoderUNetKwargs, { init: 'zeros' });
-  try {
-    loadWeights(net, folder);
-  } catch (e) {
-    net.dispose();
-    throw e;
-  }
-  return { classifier: net, flags };
+  const { net, flags } = networkFromFolder(folder, 'classifier');
+  return { classifier: net as LoadedClassifier['classifier'], flags };
 }

@@ -178,7 +178,11 @@ function download(): void {
 
 async function init(): Promise<void> {
   registerBrowserBackends();
-  for (const s of SAMPLER_CHOICES) ui.sampler.append(new Option(s.title, s.name));
+  for (const s of SAMPLER_CHOICES) {
+    const option = new Option(s.title, s.name);
+    option.title = s.summary;
+    ui.sampler.append(option);
+  }
   ui.form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!abort) void run();

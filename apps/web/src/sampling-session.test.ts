@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { serializeSafetensors, useBackend } from '@adm/core';
-import { EncoderUNetModel, UNetModel, stateDict, type EncoderUNetKwargs, type UNetKwargs } from '@adm/unet';
+import { createClassifier, createModel, resolvedFlags, stateDict, type ModelFlags } from '@adm/unet';
 import { createPagePipeline, ddimStrideExists, loadPageModels, pipelineConfigFor, samplePage, type PageSettings, type PageStep } from './sampling-session.js';
 import { toByte } from './image-grid.js';
 import type { CatalogModel } from './model-catalog.js';
@@ -9,9 +9,9 @@ import type { CatalogModel } from './model-catalog.js';
 // The page's wiring, in Node on the cpu backend: settings -> pipeline JSON, model folders
 // fetched as bytes -> networks, the pipeline run -> per-step x_t / x0 and final images.
 
-const UNET: UNetKwargs = { image_size: 8, in_channels: 1, model_channels: 32, out_channels: 2, num_res_blocks: 1, attention_resolutions: [], channel_mult: [1], num_classes: 3 };
-const CLASSIFIER: EncoderUNetKwargs = { image_size: 8, in_channels: 1, model_channels: 32, out_channels: 3, num_res_blocks: 1, attention_resolutions: [], channel_mult: [1], pool: 'adaptive' };
-const DIFFUSION = { steps: 100, noise_schedule: 'linear', learn_sigma: true };
+// @adm/unet model folders: guided-diffusion flags (+ in_channels, num_classes) in config.json.
+const UNET: ModelFlags = { image_size: 8, in_channels: 1, num_channels: 32, num_res_blocks: 1, attention_resolutions: '', channel_mult: '1', class_cond: true, num_classes: 3, learn_sigma: true, diffusion_steps: 100 };
+const CLASSIFIER: ModelFlags = { image_size: 8, in_channels: 1, classifier_width: 32, classifier_depth: 1, classifier_attention_resolutions: '', channel_mult: '1', num_classes: 3, num_head_channels: 32, classifier_pool: 'adaptive' };
 
 const model: CatalogModel = { id: 't', title: 'test', denoiser: 'unet/', classifier: 'clf/', labels: ['a', 'b', 'c'], randomWeights: true };
 const files = new Map<string, BodyInit>();
@@ -27,17 +27,17 @@ const fakeFetch = (async (url: string) => {
 
 beforeAll(async () => {
   await useBackend(process.env.ADM_TEST_BACKEND ?? 'wasm');
-  const unet = new UNetModel(UNET, { init: 'random', seed: 3 });
-  const clf = new EncoderUNetModel(CLASSIFIER, { init: 'random', seed: 4 });
+  const unet = createModel(UNET, { init: 'random', seed: 3 });
+  const clf = createClassifier(CLASSIFIER, { init: 'random', seed: 4 });
   // Random init zeroes the output convolutions; give them values so eps and logits vary.
   for (const net of [unet, clf]) {
     for (const [name, e] of net.parameterEntries()) {
       if (name.startsWith('out.')) e.variable.assign(tf.randomNormal(e.variable.shape, 0, 0.1, 'float32', 5));
     }
   }
-  files.set('http://x/m/unet/config.json', JSON.stringify({ model: 'UNetModel', kwargs: UNET, diffusion: DIFFUSION }));
+  files.set('http://x/m/unet/config.json', JSON.stringify(resolvedFlags('unet', UNET)));
   files.set('http://x/m/unet/model.safetensors', new Blob([serializeSafetensors(stateDict(unet)) as Uint8Array<ArrayBuffer>]));
-  files.set('http://x/m/clf/config.json', JSON.stringify({ model: 'EncoderUNetModel', kwargs: CLASSIFIER }));
+  files.set('http://x/m/clf/config.json', JSON.stringify(resolvedFlags('classifier', CLASSIFIER)));
   files.set('http://x/m/clf/model.safetensors', new Blob([serializeSafetensors(stateDict(clf)) as Uint8Array<ArrayBuffer>]));
   unet.dispose();
   clf.dispose();
@@ -114,6 +114,10 @@ describe('samplePage', () => {
     expect(seen).toEqual([1, 2]);
     expect(tf.memory().numTensors).toBe(before);
     models.dispose();
+  });
+
+  it('refuses a classifier folder where the denoiser belongs, naming model_type', async () => {
+    await expect(loadPageModels({ ...model, denoiser: 'clf/' }, 'http://x/m/', fakeFetch)).rejects.toThrow(/clf\/config\.json: model_type.*"classifier"/);
   });
 
   it('names the file a model folder is missing', async () => {

@@ -42,7 +42,8 @@ export interface PageStep {
 }
 
 /** Samplers offered by the page, straight from @adm/samplers' registry. */
-export const SAMPLER_CHOICES = SAMPLER_FACTORIES.map((f) => ({ name: f.name, title: f.name.toUpperCase(), summary: f.summary }));
+const SAMPLER_TITLES: Record<string, string> = { ddpm: 'DDPM (ancestral)', ddim: 'DDIM (η = 0)', 'dpm-solver++': 'DPM-Solver++ (2M)' };
+export const SAMPLER_CHOICES = SAMPLER_FACTORIES.map((f) => ({ name: f.name, title: SAMPLER_TITLES[f.name] ?? f.name, summary: f.summary }));
 
 /**
  * guided-diffusion's "ddimN" respacing (a uniform stride) exists only when some stride
@@ -101,8 +102,13 @@ export async function loadPageModels(model: CatalogModel, catalogUrl: string, fe
     denoiser.denoiser.dispose?.();
     throw e;
   }
-  const steps = denoiser.flags.steps ?? denoiser.flags.diffusion_steps ?? 1000;
-  if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1) throw new ConfigError(`${unetFolder.url}config.json diffusion.steps`, `expected a positive integer, got ${JSON.stringify(steps)}`);
+  // guided-diffusion's flag (the pipeline also accepts create_gaussian_diffusion's `steps`).
+  const steps = Number(denoiser.flags.diffusion_steps ?? denoiser.flags.steps ?? 1000);
+  if (!Number.isInteger(steps) || steps < 1) {
+    denoiser.denoiser.dispose?.();
+    classifier?.classifier.dispose?.();
+    throw new ConfigError(`${unetFolder.url}config.json: diffusion_steps`, `expected a positive integer, got ${JSON.stringify(denoiser.flags.diffusion_steps)}`);
+  }
   return {
     denoiser,
     classifier,
