@@ -47,12 +47,25 @@ export function computeStatistics(f: FeatureMatrix): FeatureStatistics {
       const dst = (i - b0) * d;
       for (let j = 0; j < d; j++) xc[dst + j] = values[src + j] - mu[j];
     }
+    // Four rows per pass: one load/store of sigma's row per four multiply-adds.
+    const rows = b1 - b0;
     for (let j = 0; j < d; j++) {
       const rowJ = j * d;
-      for (let i = 0; i < b1 - b0; i++) {
-        const x = xc[i * d + j];
-        if (x === 0) continue;
+      let i = 0;
+      for (; i + 4 <= rows; i += 4) {
+        const o0 = i * d;
+        const o1 = o0 + d;
+        const o2 = o1 + d;
+        const o3 = o2 + d;
+        const x0 = xc[o0 + j];
+        const x1 = xc[o1 + j];
+        const x2 = xc[o2 + j];
+        const x3 = xc[o3 + j];
+        for (let k = j; k < d; k++) sigma[rowJ + k] += x0 * xc[o0 + k] + x1 * xc[o1 + k] + x2 * xc[o2 + k] + x3 * xc[o3 + k];
+      }
+      for (; i < rows; i++) {
         const off = i * d;
+        const x = xc[off + j];
         for (let k = j; k < d; k++) sigma[rowJ + k] += x * xc[off + k];
       }
     }
