@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { registerBrowserBackends, startBrowserBackend } from './browser-backends.js';
 import { fetchCatalog, type CatalogModel, type ModelCatalog } from './model-catalog.js';
 import { batchToRgbaGrid, type ImageBatch } from './image-grid.js';
@@ -178,6 +179,8 @@ function download(): void {
 
 async function init(): Promise<void> {
   registerBrowserBackends();
+  // ?debug exposes TensorFlow.js on window.adm for the console (memory, backend, profiling).
+  if (new URLSearchParams(location.search).has('debug')) (window as unknown as { adm: unknown }).adm = { tf };
   for (const s of SAMPLER_CHOICES) {
     const option = new Option(s.title, s.name);
     option.title = s.summary;
