@@ -4,7 +4,7 @@
 // timed runs after warm-up, images/s, conv+matmul GFLOP/s, peak RSS, tensor-count growth.
 // A command, not a test: it takes minutes. See docs/benchmarks.md for results.
 import { writeFileSync, renameSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { backendPlugins, loadBackendPluginModules, useBackend } from '@adm/core';
 import { countFlops, timeSteps } from './bench/measure.js';
@@ -23,6 +23,8 @@ interface BenchRecord {
   tensor_growth: number | null;
   runs: number;
   warmup: number;
+  cpu_ms_median?: number;
+  load_avg?: number;
   gflop_per_step?: number;
   loss?: string;
   adapter?: string;
@@ -101,36 +103,49 @@ async function main(): Promise<number> {
           }
           const step = mode === 'forward' ? built.forward : built.train;
           const big = w.gflopForward > 100;
-          const warmup = Number(args.warmup ?? (big ? 1 : 2));
-          // Warm-up first (the first call compiles shaders / sets up operators), timed to size the runs.
-          const t0 = performance.now();
-          for (let i = 0; i < warmup; i++) await step();
-          const perRun = warmup ? (performance.now() - t0) / warmup : estMs;
+          const warmup = Math.max(1, Number(args.warmup ?? (big ? 1 : 2)));
+          // Warm-up first (the first call compiles shaders / sets up operators); the first
+          // warm-up call runs under tf.profile to count its conv/matmul FLOPs, the last one
+          // is timed to size the number of runs to the budget.
+          const flop = await countFlops(step);
+          let perRun = 0;
+          for (let i = 1; i < warmup; i++) {
+            const t0 = performance.now();
+            await step();
+            perRun = performance.now() - t0;
+          }
+          if (warmup === 1) {
+            const t0 = performance.now();
+            await step();
+            perRun = performance.now() - t0;
+          }
           let runs = maxRuns;
           let note: string | undefined;
           if (perRun * runs > budgetMs) {
-            runs = Math.max(3, Math.floor(budgetMs / Math.max(perRun, 1)));
-            if (runs < maxRuns) note = `${runs} timed runs (not ${maxRuns}): ~${round(perRun / 1000, 1)} s per step within --budget-s ${budgetMs / 1000}`;
+            runs = Math.max(1, Math.min(maxRuns, Math.floor(budgetMs / Math.max(perRun, 1))));
+            if (runs < maxRuns) note = `${runs} timed runs (not ${maxRuns}): ~${round(perRun / 1000, 1)} s per step, --budget-s ${budgetMs / 1000}`;
           }
+          // With warmup 1 the timed sizing call above is an extra warm-up call.
           const timing = await timeSteps(step, 0, runs);
-          const flop = await countFlops(step);
           const rec: BenchRecord = {
             ...base,
             ms_median: round(timing.msMedian),
             ms_min: round(timing.msMin),
+            cpu_ms_median: round(timing.cpuMsMedian),
+            load_avg: round(loadavg()[0], 2),
             images_per_s: round((batch * 1000) / timing.msMedian, 3),
             gflops: round(flop / 1e9 / (timing.msMedian / 1000), 2),
             rss_peak_mb: round(timing.rssPeakMb, 0),
             tensor_growth: timing.tensorGrowth,
             runs,
-            warmup,
+            warmup: warmup === 1 ? 2 : warmup,
             gflop_per_step: round(flop / 1e9, 3),
             note,
           };
           gflopsSeen = rec.gflops!;
           records.push(rec);
           console.log(
-            `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${note ? `  (${note})` : ''}`,
+            `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms (cpu ${rec.cpu_ms_median} ms)  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${note ? `  (${note})` : ''}`,
           );
         }
       } finally {

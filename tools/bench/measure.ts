@@ -4,6 +4,8 @@ export interface Timing {
   ms: number[];
   msMedian: number;
   msMin: number;
+  /** Median CPU time (user + system, all threads) per step: robust to a loaded machine for single-threaded backends. */
+  cpuMsMedian: number;
   rssPeakMb: number;
   tensorGrowth: number;
 }
@@ -30,13 +32,17 @@ export async function timeSteps(step: () => Promise<void>, warmup: number, runs:
   }
   const tensorsBefore = tf.memory().numTensors;
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < runs; i++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await step();
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000);
     rssPeakMb = Math.max(rssPeakMb, rssMb());
   }
-  return { ms, msMedian: median(ms), msMin: Math.min(...ms), rssPeakMb, tensorGrowth: tf.memory().numTensors - tensorsBefore };
+  return { ms, msMedian: median(ms), msMin: Math.min(...ms), cpuMsMedian: median(cpuMs), rssPeakMb, tensorGrowth: tf.memory().numTensors - tensorsBefore };
 }
 
 /** FLOPs of the convolutions and matrix products one call of `fn` runs (from tf.profile's kernel list). */
