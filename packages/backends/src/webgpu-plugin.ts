@@ -56,11 +56,14 @@ async function describeAdapter(adapter: AdapterLike, via: string, icd?: string):
 async function installNodeGpu(): Promise<{ report?: WebGpuAdapterReport; reason?: string }> {
   let webgpu: { create(flags: string[]): GpuLike; globals: Record<string, unknown> };
   try {
-    webgpu = (await import('webgpu')) as unknown as typeof webgpu;
+    // Variable specifiers: browser bundlers must not try to bundle Dawn's Node addon.
+    const spec = 'webgpu';
+    webgpu = (await import(/* @vite-ignore */ spec)) as unknown as typeof webgpu;
   } catch (e) {
     return { reason: `the 'webgpu' npm package (Dawn for Node) did not load (npm install webgpu): ${(e as Error).message.split('\n')[0]}` };
   }
-  const { existsSync } = await import('node:fs');
+  const fsSpec = 'node:fs';
+  const { existsSync } = (await import(/* @vite-ignore */ fsSpec)) as typeof import('node:fs');
   Object.assign(globalThis, webgpu.globals);
   let gpu = webgpu.create([]);
   let adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
