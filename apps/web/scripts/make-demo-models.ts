@@ -20,6 +20,7 @@ const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', '
 interface DemoModel {
   id: string;
   title: string;
+  note: string;
   unet: ModelFlags;
   classifier: ModelFlags;
 }
@@ -32,12 +33,14 @@ export const DEMO_MODELS: DemoModel[] = [
   {
     id: 'demo-small',
     title: 'Small ADM + classifier · 28×28',
+    note: 'Two levels (32, 64 channels), attention at 14×14, attention-pool classifier.',
     unet: { ...MNIST_SHAPE, ...DIFFUSION, class_cond: true, num_channels: 32, channel_mult: '1,2', num_res_blocks: 1, attention_resolutions: '14', num_heads: 2 },
     classifier: { ...MNIST_SHAPE, classifier_width: 32, channel_mult: '1,2', classifier_depth: 1, classifier_attention_resolutions: '14', num_head_channels: 32, classifier_pool: 'attention' },
   },
   {
     id: 'demo-micro',
-    title: 'Micro ADM + classifier · 28×28 (fastest)',
+    title: 'Micro ADM + classifier · 28×28',
+    note: 'One level (32 channels), no attention: the fewest shaders, the fastest start.',
     unet: { ...MNIST_SHAPE, ...DIFFUSION, class_cond: true, num_channels: 32, channel_mult: '1', num_res_blocks: 1, attention_resolutions: '' },
     classifier: { ...MNIST_SHAPE, classifier_width: 32, channel_mult: '1', classifier_depth: 1, classifier_attention_resolutions: '', num_head_channels: 32, classifier_pool: 'adaptive' },
   },
@@ -90,7 +93,7 @@ export async function makeDemoModels(): Promise<CatalogModel[]> {
       classifier: `${m.id}/classifier/`,
       labels: DIGITS,
       randomWeights: true,
-      note: 'The networks are untrained: the samples are structured noise, not digits.',
+      note: `${m.note} Untrained: the samples are structured noise, not digits.`,
     });
   }
   await writeFileAtomic(join(outRoot, 'index.json'), `${JSON.stringify({ models }, null, 2)}\n`);

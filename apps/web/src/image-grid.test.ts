@@ -6,19 +6,20 @@ describe('batchToRgbaGrid', () => {
     expect([toByte(-1), toByte(0), toByte(1), toByte(-3), toByte(2), toByte(0.5)]).toEqual([0, 127, 255, 0, 255, 191]);
   });
 
-  it('lays 3 grey 2x2 images on a 2-column grid with 1 px of black padding', () => {
+  it('lays 3 grey 2x2 images on a 2-column grid with 1 px of padding', () => {
     // image k has pixel values 10k + (y*2 + x), so every destination pixel names its source.
     const data = new Uint8Array(3 * 4).map((_, i) => 10 * Math.floor(i / 4) + (i % 4));
-    const g = batchToRgbaGrid({ data, shape: [3, 2, 2, 1] });
+    const g = batchToRgbaGrid({ data, shape: [3, 2, 2, 1] }, 1, 77);
     expect([g.width, g.height, g.columns, g.rows]).toEqual([5, 5, 2, 2]);
     const at = (x: number, y: number) => Array.from(g.rgba.subarray((y * 5 + x) * 4, (y * 5 + x) * 4 + 4));
     expect(at(0, 0)).toEqual([0, 0, 0, 255]);
+    expect(at(2, 0)).toEqual([77, 77, 77, 255]); // padding column
     expect(at(1, 1)).toEqual([3, 3, 3, 255]);
     expect(at(3, 0)).toEqual([10, 10, 10, 255]);
     expect(at(4, 1)).toEqual([13, 13, 13, 255]);
     expect(at(0, 3)).toEqual([20, 20, 20, 255]);
-    expect(at(2, 2)).toEqual([0, 0, 0, 255]); // padding
-    expect(at(4, 4)).toEqual([0, 0, 0, 255]); // empty 4th tile
+    expect(at(2, 2)).toEqual([77, 77, 77, 255]); // padding
+    expect(at(4, 4)).toEqual([77, 77, 77, 255]); // empty 4th tile
   });
 
   it('keeps RGB channels apart for float images', () => {

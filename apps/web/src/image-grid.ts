@@ -27,10 +27,11 @@ export function toByte(v: number): number {
 }
 
 /**
- * Lay a batch out as one RGBA image (row-major grid, `pad` black pixels between tiles), ready
- * for ImageData. Grey images are replicated to RGB; alpha is opaque everywhere.
+ * Lay a batch out as one RGBA image (row-major grid, `pad` pixels of grey `padValue` between
+ * tiles, visible against both black and white images), ready for ImageData. Grey images are
+ * replicated to RGB; alpha is opaque everywhere.
  */
-export function batchToRgbaGrid(batch: ImageBatch, pad = 1): RgbaGrid {
+export function batchToRgbaGrid(batch: ImageBatch, pad = 2, padValue = 96): RgbaGrid {
   const [n, h, w, c] = batch.shape;
   if (c !== 1 && c !== 3) throw new ShapeError(`image batch: expected 1 or 3 channels (NHWC), got shape [${batch.shape.join(', ')}]`);
   if (batch.data.length !== n * h * w * c) {
@@ -41,7 +42,10 @@ export function batchToRgbaGrid(batch: ImageBatch, pad = 1): RgbaGrid {
   const width = columns * w + (columns - 1) * pad;
   const height = rows * h + (rows - 1) * pad;
   const rgba = new Uint8ClampedArray(width * height * 4);
-  for (let i = 3; i < rgba.length; i += 4) rgba[i] = 255;
+  for (let i = 0; i < rgba.length; i += 4) {
+    rgba[i] = rgba[i + 1] = rgba[i + 2] = padValue;
+    rgba[i + 3] = 255;
+  }
   const isByte = batch.data instanceof Uint8Array;
   const src = batch.data;
   for (let k = 0; k < n; k++) {

@@ -78,7 +78,7 @@ function refreshGuidanceControls(): void {
 function onModelChange(): void {
   const m = currentModel();
   ui.modelNote.hidden = !(m.randomWeights || m.note);
-  ui.modelNote.textContent = m.randomWeights ? `Random weights — structure demo. ${m.note ?? 'The network is untrained: samples are noise-like, not digits.'}` : (m.note ?? '');
+  ui.modelNote.textContent = m.randomWeights ? `Random weights — structure demo. ${m.note ?? 'Untrained: the samples are noise, not images.'}` : (m.note ?? '');
   ui.classLabel.replaceChildren();
   const options = m.labels.length ? [['random', 'random per image'], ...m.labels.map((l, i) => [String(i), `${i} · ${l}`])] : [['none', 'unconditional']];
   for (const [value, text] of options) ui.classLabel.append(new Option(text, value));

@@ -42,7 +42,7 @@ export interface PageStep {
 }
 
 /** Samplers offered by the page, straight from @adm/samplers' registry. */
-const SAMPLER_TITLES: Record<string, string> = { ddpm: 'DDPM (ancestral)', ddim: 'DDIM (η = 0)', 'dpm-solver++': 'DPM-Solver++ (2M)' };
+const SAMPLER_TITLES: Record<string, string> = { ddpm: 'DDPM', ddim: 'DDIM', 'dpm-solver++': 'DPM-Solver++' };
 export const SAMPLER_CHOICES = SAMPLER_FACTORIES.map((f) => ({ name: f.name, title: SAMPLER_TITLES[f.name] ?? f.name, summary: f.summary }));
 
 /**
