@@ -166,7 +166,7 @@ export class ClassifierTrainLoop {
     return { step: this.step, lr, loss: kv.train_loss, acc1: kv['train_acc@1'], acc5: kv['train_acc@5'] };
   }
 
-  async run(totalSteps: number, hooks: { onStep?: (r: ClassifierStepResult) => void; onLog?: (rec: Record<string, number>) => void; signal?: AbortSignal } = {}): Promise<void> {
+  async run(totalSteps: number, hooks: { onStep?: (r: ClassifierStepResult) => void; onLog?: (rec: Record<string, number>) => void; onSave?: (step: number) => Promise<void>; signal?: AbortSignal } = {}): Promise<void> {
     const logInterval = this.opts.logInterval ?? 10;
     const saveInterval = this.opts.saveInterval ?? 0;
     while (this.step < totalSteps) {
@@ -176,9 +176,15 @@ export class ClassifierTrainLoop {
         const rec = await this.metrics.dump();
         hooks.onLog?.(rec);
       }
-      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) await this.save();
+      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) {
+        await this.save();
+        await hooks.onSave?.(this.step);
+      }
     }
-    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) await this.save();
+    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) {
+      await this.save();
+      await hooks.onSave?.(this.step);
+    }
   }
 
   async save(): Promise<void> {

@@ -168,7 +168,7 @@ export class TrainLoop {
    * Run until `totalSteps` steps are done (counting resumed ones), logging every
    * logInterval, saving every saveInterval and at the end. `onStep` sees each result.
    */
-  async run(totalSteps: number, hooks: { onStep?: (r: StepResult) => void; onLog?: (rec: Record<string, number>) => void; signal?: AbortSignal } = {}): Promise<void> {
+  async run(totalSteps: number, hooks: { onStep?: (r: StepResult) => void; onLog?: (rec: Record<string, number>) => void; onSave?: (step: number) => Promise<void>; signal?: AbortSignal } = {}): Promise<void> {
     const logInterval = this.opts.logInterval ?? 10;
     const saveInterval = this.opts.saveInterval ?? 0;
     while (this.step < totalSteps) {
@@ -179,9 +179,15 @@ export class TrainLoop {
         const rec = await this.metrics.dump();
         hooks.onLog?.(rec);
       }
-      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) await this.save();
+      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) {
+        await this.save();
+        await hooks.onSave?.(this.step);
+      }
     }
-    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) await this.save();
+    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) {
+      await this.save();
+      await hooks.onSave?.(this.step);
+    }
   }
 
   /** Write the training checkpoint and the model / EMA model folders. */

@@ -28,6 +28,10 @@ const usage = () => `usage: adm train (--preset <name> | --config <flags.json>) 
   --schedule-sampler <s> uniform (default) or loss-second-moment
   --save-every <n>       checkpoint + model export interval in steps (default 500; always at the end)
   --log-every <n>        metrics.jsonl interval in steps (default 10)
+  --keep-checkpoints <n> training checkpoints kept (default 2)
+  --sample-every <n>     after every n-th step's save, sample a grid from the first EMA model
+                         (DDIM 25 steps) into <out>/samples/step-<N>.png (default 0: never)
+  --sample-count <n>     images in that grid (default 20; classes cycle 0, 1, 2, ...)
   --resume               continue from the run folder's latest checkpoint
   --init <model dir>     start from a model folder's weights (fine-tuning)
   --data-limit <n>       use only the first n examples
@@ -87,6 +91,9 @@ export const command: CliCommand = {
       'schedule-sampler': { type: 'string' },
       'save-every': { type: 'string' },
       'log-every': { type: 'string' },
+      'keep-checkpoints': { type: 'string' },
+      'sample-every': { type: 'string' },
+      'sample-count': { type: 'string' },
       resume: { type: 'boolean' },
       init: { type: 'string' },
       'data-limit': { type: 'string' },
@@ -139,6 +146,7 @@ export const command: CliCommand = {
       runDir,
       saveInterval: num('save-every', values['save-every'], 500, true, 1),
       logInterval: num('log-every', values['log-every'], 10, true, 1),
+      keepCheckpoints: num('keep-checkpoints', values['keep-checkpoints'], 2, true, 1),
       exportModel,
       config: flags,
     });
@@ -151,7 +159,14 @@ export const command: CliCommand = {
       console.error(`# ${nParams} parameters, data ${data.name} (${data.length} images), batch ${batchSize}, steps ${loop.step} -> ${steps}`);
       const bar = new ProgressBar(steps, undefined, 28, loop.step);
       let last = '';
+      const sampleEvery = num('sample-every', values['sample-every'], 0, true);
+      const sampleCount = num('sample-count', values['sample-count'], 20, true, 1);
       await loop.run(steps, {
+        onSave: async (step) => {
+          if (!sampleEvery || (step % sampleEvery !== 0 && step !== steps)) return;
+          const file = await sampleGrid(join(runDir, `ema_${loop.ema.rates[0] ?? 'none'}`), join(runDir, 'samples', `step-${String(step).padStart(7, '0')}.png`), sampleCount, model.info.numClasses);
+          process.stderr.write(`\n# samples: ${file}\n`);
+        },
         onStep: (r) => bar.update(r.step, last || `loss ${r.loss.toFixed(4)}`),
         onLog: (rec) => {
           last = `loss ${rec.loss?.toFixed(4)}${rec.vb !== undefined ? ` (mse ${rec.mse?.toFixed(4)}, vb ${rec.vb.toFixed(4)})` : ''}`;
@@ -166,6 +181,33 @@ export const command: CliCommand = {
     }
   },
 };
+
+/**
+ * A grid of samples from a model folder through the same pipeline `adm sample` uses (DDIM,
+ * 25 steps, seed 0, classes cycling 0..K-1 for class-conditional models).
+ */
+export async function sampleGrid(modelDir: string, pngPath: string, count: number, numClasses?: number): Promise<string> {
+  const { encodePng, imageGrid, parsePipelineConfig, writeFileAtomic } = await import('@adm/core');
+  const { createCliSamplingPipeline } = await import('./sample.js');
+  const { mkdir } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  const config = parsePipelineConfig({
+    model: modelDir,
+    respacing: 'ddim25',
+    num_samples: count,
+    batch_size: count,
+    seed: 0,
+    ...(numClasses ? { classes: Array.from({ length: count }, (_, i) => i % numClasses) } : {}),
+  });
+  for await (const ev of createCliSamplingPipeline().run(config)) {
+    if (ev.type !== 'done') continue;
+    const grid = imageGrid(ev.result.images, numClasses && numClasses <= count ? numClasses : undefined);
+    await mkdir(dirname(pngPath), { recursive: true });
+    await writeFileAtomic(pngPath, encodePng(grid.data, grid.width, grid.height, grid.channels));
+    return pngPath;
+  }
+  throw new ConfigError('sample-every', 'the sampling run ended without a result');
+}
 
 /** Preset names of one model type. */
 export function presetNames(modelType: ModelType): string[] {
