@@ -10,7 +10,8 @@
         "src/reduction.cc",
         "src/softmax.cc",
         "src/transpose.cc",
-        "src/group-norm.cc"
+        "src/group-norm.cc",
+        "src/copy-block.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],

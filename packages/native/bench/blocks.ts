@@ -72,7 +72,10 @@ export async function buildStep(): Promise<() => void> {
   const x = tf.tensor(rng.normal(16 * size * size * C), [16, size, size, C]);
   const step = () => {
     if (mode === 'fwd') {
-      tf.tidy(() => block(x).dataSync());
+      // Not tidy(() => block(x).dataSync()): tidy walks a returned Float32Array element by element.
+      const y = tf.tidy(() => block(x));
+      y.dataSync();
+      y.dispose();
     } else {
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(block(x))) as tf.Scalar);

@@ -16,6 +16,7 @@ export interface NativeAddon {
   reduce(op: number, x: Float32Array, shape: number[], axes: number[], out: Float32Array): Float32Array;
   softmax(logits: Float32Array, rows: number, depth: number, out: Float32Array): Float32Array;
   transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): Float32Array;
+  copyBlock(src: Float32Array, srcShape: number[], srcBegin: number[], dst: Float32Array, dstShape: number[], dstBegin: number[], size: number[]): Float32Array;
   groupNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, n: number, s: number, c: number, groups: number, eps: number, silu: boolean, y: Float32Array, mean: Float32Array, rstd: Float32Array): [Float32Array, Float32Array, Float32Array];
   groupNormBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array, rstd: Float32Array, n: number, s: number, c: number, groups: number, silu: boolean, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): [Float32Array, Float32Array, Float32Array];
 }

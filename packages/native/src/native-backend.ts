@@ -9,6 +9,7 @@ import { elementwiseKernels } from './kernels/elementwise.js';
 import { reductionKernels } from './kernels/reduction.js';
 import { softmaxKernels } from './kernels/softmax.js';
 import { transposeKernels } from './kernels/transpose.js';
+import { sliceConcatKernels } from './kernels/slice-concat.js';
 import { groupNormGradient, groupNormKernels } from './group-norm.js';
 
 /** The kernels the addon provides; every other kernel of the backend is the cpu backend's. */
@@ -20,6 +21,7 @@ export function nativeKernelConfigs(addon: NativeAddon): tf.KernelConfig[] {
     ...reductionKernels(addon),
     ...softmaxKernels(addon),
     ...transposeKernels(addon),
+    ...sliceConcatKernels(addon),
     ...groupNormKernels(addon),
   ];
 }

@@ -172,6 +172,27 @@ describe.skipIf(notBuilt !== null)('native kernels vs the cpu backend', () => {
     }
   });
 
+  it('Slice (inner, outer and middle boxes) and Concat (each axis), with gradients', async () => {
+    const x = fixed([4, 9, 8, 24]);
+    const boxes: Array<[number[], number[]]> = [
+      [[0, 0, 0, 8], [4, 9, 8, 8]],
+      [[1, 0, 0, 0], [2, 9, 8, 24]],
+      [[0, 2, 1, 3], [4, 6, 6, 19]],
+      [[0, 0, 0, 0], [4, 9, 8, 24]],
+    ];
+    for (const [begin, size] of boxes) {
+      await expectSame('Slice', `begin ${begin} size ${size}`, () => tf.slice(x(), begin, size), 0);
+    }
+    const y = fixed([4, 9, 8, 16]);
+    for (const axis of [0, 1, 2, 3]) {
+      const shape = [4, 9, 8, 24].map((d, i) => (i === axis ? 5 : d));
+      const z = fixed(shape);
+      await expectSame('Concat', `axis ${axis}`, () => tf.concat([x(), z()], axis), 0);
+    }
+    await expectSame('Concat', 'channels of different widths', () => tf.concat([x(), y(), x()], 3), 0);
+    await expectSame('Concat', 'grads', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.slice(tf.concat([a, b], 3), [0, 1, 0, 4], [4, 7, 8, 30]))))([x(), y()]), 1e-6);
+  });
+
   for (const silu of [false, true]) {
     it(`fused GroupNorm${silu ? ' + SiLU' : ''} forward and gradients match the composed ops on cpu`, async () => {
       const x = fixed([3, 6, 5, 32]);

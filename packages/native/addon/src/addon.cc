@@ -40,6 +40,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSoftmax(env, exports);
   InitTranspose(env, exports);
   InitGroupNorm(env, exports);
+  InitCopyBlock(env, exports);
   return exports;
 }
 

@@ -91,5 +91,6 @@ void InitReduction(Napi::Env env, Napi::Object exports);
 void InitSoftmax(Napi::Env env, Napi::Object exports);
 void InitTranspose(Napi::Env env, Napi::Object exports);
 void InitGroupNorm(Napi::Env env, Napi::Object exports);
+void InitCopyBlock(Napi::Env env, Napi::Object exports);
 
 }  // namespace adm
