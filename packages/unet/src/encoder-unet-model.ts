@@ -84,10 +84,12 @@ export class EncoderUNetModel implements Classifier, HasParameters {
       const means: tf.Tensor2D[] = [];
       let h = x;
       for (const block of this.encoder.inputBlocks) {
-        h = block.apply(h, embAct, ctx);
+        const hIn = h;
+        h = tf.tidy(() => block.apply(hIn, embAct, ctx));
         if (spatial) means.push(tf.mean(h, [1, 2]));
       }
-      h = this.encoder.middleBlock.apply(h, embAct, ctx);
+      const hMid = h;
+      h = tf.tidy(() => this.encoder.middleBlock.apply(hMid, embAct, ctx));
       if (spatial) {
         means.push(tf.mean(h, [1, 2]));
         let f = this.spatialIn!.apply(tf.concat(means, 1));

@@ -129,7 +129,10 @@ export class UNetModel implements Denoiser, HasParameters {
     // use_checkpoint only matters when gradients are taken; it recomputes each block's activations in the backward pass.
     const checkpoint = this.kwargs.use_checkpoint && this.training;
     const run = (block: EmbedLayer, prefix: string, h: tf.Tensor4D) =>
-      checkpoint ? checkpointed(block, this.blockVariables(prefix), h, embAct, this.training, seed + 100 * k++) : block.apply(h, embAct, ctx);
+      checkpoint
+        ? checkpointed(block, this.blockVariables(prefix), h, embAct, this.training, seed + 100 * k++)
+        : // a tidy per block frees its intermediates at once (the outer tidy would hold them all to the end)
+          tf.tidy(() => block.apply(h, embAct, ctx));
     const hs: tf.Tensor4D[] = [];
     let h = x;
     this.encoder.inputBlocks.forEach((block, i) => {
