@@ -12,6 +12,8 @@ export const isolationHeaders = {
 export default defineConfig({
   // Relative asset URLs so the built page works from any folder (GitHub Pages, file servers).
   base: './',
+  // ADM_WEB_PUBLIC_DIR: a public folder written elsewhere (the e2e test's temp build).
+  ...(process.env.ADM_WEB_PUBLIC_DIR ? { publicDir: process.env.ADM_WEB_PUBLIC_DIR } : {}),
   resolve: {
     // The packages' sources, plus a stub for @adm/backends' Node-only WebGPU (Dawn) import.
     alias: { ...alias, webgpu: fileURLToPath(new URL('src/node-only-stub.ts', import.meta.url)) },

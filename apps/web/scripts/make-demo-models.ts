@@ -13,7 +13,10 @@ import type { CatalogModel } from '../src/model-catalog.js';
 
 const appRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = resolve(appRoot, '../..');
-const outRoot = join(appRoot, 'public/models');
+// `--out <dir>` writes elsewhere (the e2e test builds into a temp folder, so a parallel
+// `nx build` of the page never sees a half-written models folder).
+const outFlag = process.argv.indexOf('--out');
+const outRoot = outFlag > 0 && process.argv[outFlag + 1] ? resolve(process.argv[outFlag + 1]!) : join(appRoot, 'public/models');
 
 const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 

@@ -72,7 +72,11 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'adm-web-e2e-'));
     const outDir = join(work, 'dist');
-    await promisify(execFile)('npm', ['run', 'build', '--', '--outDir', outDir, '--logLevel', 'error'], { cwd: appRoot, maxBuffer: 16 << 20 });
+    // The page's own build steps, into a temp folder (public/ and dist/ of the app untouched).
+    const run = promisify(execFile);
+    const env = { ...process.env, ADM_WEB_PUBLIC_DIR: join(work, 'public') };
+    await run('npx', ['tsx', '--tsconfig', '../../tsconfig.base.json', 'scripts/make-demo-models.ts', '--out', join(work, 'public/models')], { cwd: appRoot, env, maxBuffer: 16 << 20 });
+    await run('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: appRoot, env, maxBuffer: 16 << 20 });
     server = await serveStatic(outDir);
   }, 120_000);
 
