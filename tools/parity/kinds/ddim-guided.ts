@@ -59,18 +59,20 @@ export async function runGuidedSampling(ctx: CaseContext): Promise<void> {
   const model = new UNetModel(resolved.kwargs as UNetKwargs, { init: 'zeros' });
   const classifier = spec.classifier_call ? new EncoderUNetModel(spec.classifier_call.kwargs as EncoderUNetKwargs, { init: 'zeros' }) : undefined;
   const xT = nchwHostToNhwc(file.get('in.x_T'), 'in.x_T');
-  const y = tf.tensor1d(toInt32(file.get('in.y')), 'int32');
+  // Labels: for a class-conditional model and for the classifier's cond_fn.
+  const y = file.has('in.y') ? tf.tensor1d(toInt32(file.get('in.y')), 'int32') : undefined;
   const [n, h, w, c] = xT.shape;
   try {
     loadStateDict(model, file.withPrefix('model.'), `${ctx.rel}/tensors.safetensors`);
     if (classifier) loadStateDict(classifier, file.withPrefix('classifier.'), `${ctx.rel}/tensors.safetensors`);
     // model_fn(x, t, y) = model(x, t, y) when class-conditional; cond_fn always gets y.
+    if (model.info.numClasses !== undefined && !y) throw new Error(`${ctx.rel}: class-conditional model but no in.y`);
     const cond: Conditioning = model.info.numClasses !== undefined ? { y } : {};
     const scale = Number(spec.classifier_scale);
 
     for (const tag of ['guided', 'unguided']) {
       if (!file.has(`out.${tag}.sample`)) continue;
-      if (tag === 'guided' && (!classifier || !Number.isFinite(scale))) throw new Error(`${ctx.rel}: guided outputs but no classifier_call / classifier_scale`);
+      if (tag === 'guided' && (!classifier || !Number.isFinite(scale) || !y)) throw new Error(`${ctx.rel}: guided outputs but no classifier_call / classifier_scale / in.y`);
       const sampler: Sampler = isDdim ? new DdimSampler(eta) : new DdpmSampler();
       const random = recordedNoise(file.has('in.noise') ? file.get('in.noise') : undefined, [n, h, w, c]);
       const guidance = tag === 'guided' ? [new ClassifierGuidance({ scale, classifier: classifier! })] : [];
@@ -89,7 +91,7 @@ export async function runGuidedSampling(ctx: CaseContext): Promise<void> {
       check(`out.${tag}.steps.pred_xstart`, preds, stepShape);
     }
   } finally {
-    tf.dispose([xT, y]);
+    tf.dispose([xT, ...(y ? [y] : [])]);
     model.dispose();
     classifier?.dispose();
   }
