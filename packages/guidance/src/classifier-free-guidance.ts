@@ -32,19 +32,27 @@ export class ClassifierFreeGuidance implements GuidanceTerm {
     if (nullLabel !== undefined && denoiser.info.numClasses !== undefined && (nullLabel < 0 || nullLabel >= denoiser.info.numClasses)) {
       throw new ConfigError('guidance.classifier-free.null_label', `must be a class index of the model (0..${denoiser.info.numClasses - 1}), got ${nullLabel}`);
     }
-    const uncondApply = (x: tf.Tensor4D, t: tf.Tensor1D, cond: Conditioning): tf.Tensor4D => {
-      if (unconditional) return unconditional.apply(x, t, unconditional.info.numClasses === undefined ? { ...cond, y: undefined } : cond);
-      return denoiser.apply(x, t, { ...cond, y: tf.fill([x.shape[0]], nullLabel!, 'int32') as tf.Tensor1D });
+    const c = denoiser.info.inChannels;
+    /** [cond output, uncond output]: one doubled batch when the same network serves both. */
+    const bothOutputs = (x: tf.Tensor4D, t: tf.Tensor1D, cond: Conditioning): [tf.Tensor4D, tf.Tensor4D] => {
+      if (unconditional) {
+        const u = unconditional.apply(x, t, unconditional.info.numClasses === undefined ? { ...cond, y: undefined } : cond);
+        return [denoiser.apply(x, t, cond), u];
+      }
+      const n = x.shape[0];
+      const y = tf.concat([tf.cast(cond.y!, 'int32'), tf.fill([n], nullLabel!, 'int32')]) as tf.Tensor1D;
+      const lowRes = cond.lowRes ? (tf.concat([cond.lowRes, cond.lowRes]) as tf.Tensor4D) : undefined;
+      const out = denoiser.apply(tf.concat([x, x]) as tf.Tensor4D, tf.concat([t, t]) as tf.Tensor1D, { ...cond, y, lowRes });
+      return tf.split(out, 2, 0) as [tf.Tensor4D, tf.Tensor4D];
     };
     return {
       info: denoiser.info,
       apply(x, t, cond = {}) {
         const w = scaleAt(scale, position());
         if (w === 0) return denoiser.apply(x, t, cond);
+        if (!unconditional && !cond.y) throw new ConfigError('guidance.classifier-free', 'needs the class labels of the run (cond.y)');
         return tf.tidy(() => {
-          const outC = denoiser.apply(x, t, cond);
-          const outU = uncondApply(x, t, cond);
-          const c = denoiser.info.inChannels;
+          const [outC, outU] = bothOutputs(x, t, cond);
           const epsC = denoiser.info.learnSigma ? tf.slice(outC, [0, 0, 0, 0], [-1, -1, -1, c]) : outC;
           const epsU = tf.slice(outU, [0, 0, 0, 0], [-1, -1, -1, c]);
           const eps = tf.sub(tf.mul(1 + w, epsC), tf.mul(w, epsU));
