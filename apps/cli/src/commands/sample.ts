@@ -43,7 +43,8 @@ const USAGE = `usage: adm sample --out <folder> [options]
   --seed <n>             seed of the noise and random classes (default 0)
   --backend <names>      tfjs backend preference (default: ADM_BACKEND, else auto)
   --config <file>        pipeline JSON (docs/samplers.md); the flags above override its fields
-  --out <folder>         writes samples_<N>x<H>x<W>x<C>.npz, grid.png and pipeline.json`;
+  --out <folder>         writes samples_<N>x<H>x<W>x<C>.npz, grid.png and pipeline.json
+  --quiet                no progress bar or summary on stderr`;
 
 /** Folders named models/mnist-* next to the repository (searched upward from here and the cwd). */
 function bundledModels(): { model?: string; classifier?: string } {
