@@ -57,13 +57,15 @@ inline std::string Key(std::initializer_list<int64_t> parts) {
   return k;
 }
 
-/** exp(x) for float, vectorisable by the compiler (Cephes-style range reduction, ~2 ulp). */
+/**
+ * exp(x) for float that the compiler vectorises (Cephes-style range reduction, ~2 ulp);
+ * written without int->float rounding tricks, which kept GCC from vectorising it (20x slower).
+ */
 static inline float FastExp(float x0) {
-  float x = x0 > 88.0f ? 88.0f : x0;
-  x = x < -87.3365447505531f ? -87.3365447505531f : x;
-  float fx = x * 1.44269504088896341f + 0.5f;
-  float fl = (float)(int)fx;
-  fl = fl > fx ? fl - 1.0f : fl;
+  float x = x0 < -87.0f ? -87.0f : x0;
+  x = x > 88.0f ? 88.0f : x;
+  float t = x * 1.44269504088896341f;
+  float fl = __builtin_floorf(t + 0.5f);
   float r = x - fl * 0.693359375f + fl * 2.12194440e-4f;
   float r2 = r * r;
   float p = 1.9875691500e-4f;
@@ -73,7 +75,7 @@ static inline float FastExp(float x0) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r2 + r + 1.0f;
-  int32_t e = ((int32_t)fl + 127) << 23;
+  int32_t e = (static_cast<int32_t>(fl) + 127) << 23;
   float scale;
   __builtin_memcpy(&scale, &e, 4);
   float y = p * scale;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { alloc, f32, nativeKernel, output, SMALL } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
-/** Slice and Concat as box copies (the cpu backend indexes every element in JavaScript). */
+/** Slice, Concat and PadV2 as box copies (the cpu backend indexes every element in JavaScript). */
 export function sliceConcatKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [
     nativeKernel('Slice', addon, ({ inputs, backend, attrs }, n) => {
@@ -32,6 +32,18 @@ export function sliceConcatKernels(addon: NativeAddon): tf.KernelConfig[] {
         n.copyBlock(values[i]!, t.shape, t.shape.map(() => 0), out, shape, begin, t.shape);
         at += t.shape[axis];
       });
+      return output(backend, shape, out);
+    }),
+    nativeKernel('PadV2', addon, ({ inputs, backend, attrs }, n) => {
+      const { x } = inputs;
+      const v = f32(backend, x);
+      const paddings: Array<[number, number]> = attrs.paddings;
+      if (!v || paddings.some(([a, b]) => a < 0 || b < 0)) return null;
+      const shape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
+      const count = tf.util.sizeFromShape(shape);
+      if (count < SMALL) return null;
+      const out = alloc(backend, count).fill(attrs.constantValue ?? 0);
+      n.copyBlock(v, x.shape, x.shape.map(() => 0), out, shape, paddings.map(([a]) => a), x.shape);
       return output(backend, shape, out);
     }),
   ];
