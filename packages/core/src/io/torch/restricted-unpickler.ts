@@ -27,8 +27,6 @@ export interface UnpickleOptions {
   buildDefault?: (obj: unknown, state: unknown) => unknown;
 }
 
-const MARK = Symbol('mark');
-
 /**
  * A restricted pickle reader (protocols 0-5). It interprets the opcodes as data only:
  * every global is looked up in an allow-list and any other global raises an error

@@ -168,8 +168,27 @@ function materialize(t: TensorRef, bytes: Uint8Array, file: string, name: string
   return { dtype, shape: [...t.size], data: dst };
 }
 
-/** readTorchCheckpoint for a file on disk (Node only). */
+/** readTorchCheckpoint for a file on disk (Node only); files over 2 GiB (the 512x512 models) are read in chunks. */
 export async function readTorchCheckpointFile(path: string): Promise<Map<string, HostTensor>> {
-  const { readFileBytes } = await import('../node-files.js');
-  return readTorchCheckpoint(await readFileBytes(path), path);
+  const fs = await import('node:fs/promises');
+  let handle: import('node:fs/promises').FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (e) {
+    throw new TensorFileError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot open (${(e as Error).message})`);
+  }
+  let bytes: Uint8Array;
+  try {
+    const size = (await handle.stat()).size;
+    bytes = new Uint8Array(size);
+    const chunk = 1 << 28;
+    for (let off = 0; off < size; ) {
+      const { bytesRead } = await handle.read(bytes, off, Math.min(chunk, size - off), off);
+      if (bytesRead === 0) throw new TensorFileError(path, `short read at byte ${off} of ${size}`);
+      off += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  return readTorchCheckpoint(bytes, path);
 }
