@@ -28,17 +28,18 @@ export async function run(ctx: CaseContext): Promise<void> {
   model.training = true;
   const diffusion = createGaussianDiffusion(spec.diffusion_call.kwargs, scheduleFactory);
   const x0 = nchwHostToNhwc(st.get('in.x_start'), 'in.x_start');
-  const noise = nchwHostToNhwc(st.get('in.noise'), 'in.noise');
-  const tIdx = toInt32(st.get('in.t'));
+  // noised=False trains on clean images at t = 0 (classifier_train.py).
+  const noise = st.has('in.noise') ? nchwHostToNhwc(st.get('in.noise'), 'in.noise') : undefined;
+  const tIdx = st.has('in.t') ? toInt32(st.get('in.t')) : new Int32Array(x0.shape[0]);
   const labels = toInt32(st.get('in.y'));
   const y = tf.tensor1d(labels, 'int32');
   const tolOf = (name: string) => refTolerance(spec, name, 4);
   // The classifier sees the original step index (no respacing in these cases).
   const modelT = diffusion.modelTimesteps(tIdx);
-  const xt = diffusion.qSample(x0, tIdx, noise);
+  const xt = noise ? diffusion.qSample(x0, tIdx, noise) : x0.clone();
   try {
     const xs = xt.shape;
-    ctx.check.close('out.x_t', await nhwcToNchwData(xt), st.get('out.x_t'), tolOf('out.x_t'), [xs[0], xs[3], xs[1], xs[2]]);
+    if (st.has('out.x_t')) ctx.check.close('out.x_t', await nhwcToNchwData(xt), st.get('out.x_t'), tolOf('out.x_t'), [xs[0], xs[3], xs[1], xs[2]]);
     let logits: tf.Tensor2D | undefined;
     let perExample: tf.Tensor1D | undefined;
     const { value, grads } = namedGradients(() => {
@@ -82,7 +83,7 @@ export async function run(ctx: CaseContext): Promise<void> {
       afterTol: tolerances['after.* (stored grad)'],
     });
   } finally {
-    tf.dispose([x0, noise, y, modelT, xt]);
+    tf.dispose([x0, ...(noise ? [noise] : []), y, modelT, xt]);
     model.dispose();
   }
 }

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createGaussianDiffusion, type HostTensor, nchwHostToNhwc, nhwcToNchwData, toFloat32, toInt32 } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
-import { namedGradients } from '@adm/train';
+import { namedGradients, parseEmaRates } from '@adm/train';
 import { internalToTorch, loadStateDict, UNetModel, type UNetKwargs } from '@adm/unet';
 import type { CaseContext, Tolerance } from '../types.js';
 import { adamwOptions, checkOptimizerStep, gradTolerance, refTolerance, ULP } from './training-common.js';
@@ -85,7 +85,8 @@ export async function run(ctx: CaseContext): Promise<void> {
       after: (n) => st.get(`after.${n}`),
       opts: adamwOptions(loop),
       afterTol: tolerances['after.* (stored grad)'],
-      ema: loop.ema_rate !== undefined && st.has(`ema.${names[0]}`) ? { rate: Number(loop.ema_rate), expected: (n) => st.get(n) } : undefined,
+      // ema_rate may be a number, "0.9999" or a list: ema.* holds the first rate's copy.
+      ema: loop.ema_rate !== undefined && st.has(`ema.${names[0]}`) ? { rate: parseEmaRates(loop.ema_rate)[0], expected: (n) => st.get(n) } : undefined,
     });
   } finally {
     tf.dispose([x0, noise, ...(y ? [y] : [])]);
