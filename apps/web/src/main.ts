@@ -145,19 +145,22 @@ async function run(): Promise<void> {
       ui.progress.max = step.total;
       ui.progress.value = step.done;
       const perStep = (performance.now() - started) / step.done / 1000;
-      ui.status.textContent = `step ${step.done}/${step.total} · ${perStep.toFixed(2)} s/step · ${activeBackend}`;
+      // Timed here, after the step's images were read back: on WebGPU the work runs during that read.
+      const eta = step.done < step.total ? ` · ${Math.ceil(perStep * (step.total - step.done))} s left` : '';
+      ui.status.textContent = `step ${step.done}/${step.total} · ${perStep.toFixed(2)} s/step${eta} · ${activeBackend}`;
     });
     if (!result) {
       setState('cancelled', `Cancelled at step ${done}/${total}.`);
       return;
     }
-    draw(ui.xt, result);
-    draw(ui.x0, result);
+    draw(ui.xt, result.images);
+    draw(ui.x0, result.images);
     const secs = (performance.now() - started) / 1000;
     const cls = settings.classLabel === 'random' || settings.classLabel === 'none' ? settings.classLabel : `class${settings.classLabel}`;
     lastFileName = `adm-${settings.model.id}-${cls}-${settings.sampler}${settings.steps}-scale${settings.guidanceScale}-seed${settings.seed}.png`;
     ui.download.disabled = false;
-    setState('done', `Done: ${settings.batchSize} image${settings.batchSize > 1 ? 's' : ''}, ${total} steps in ${secs.toFixed(1)} s on ${activeBackend}.`);
+    const classes = result.labels && settings.classLabel === 'random' ? ` Classes: ${Array.from(result.labels, (k) => settings.model.labels[k] ?? k).join(', ')}.` : '';
+    setState('done', `Done: ${settings.batchSize} image${settings.batchSize > 1 ? 's' : ''}, ${total} steps in ${secs.toFixed(1)} s on ${activeBackend}.${classes}`);
   } catch (e) {
     console.error(e);
     setState('error', `Error: ${(e as Error).message}`);

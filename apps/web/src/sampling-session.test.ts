@@ -83,7 +83,9 @@ describe('samplePage', () => {
     expect(models.diffusionSteps).toBe(100);
     const before = tf.memory().numTensors;
     const steps: PageStep[] = [];
-    const images = await samplePage(models, settings(), new AbortController().signal, (s) => steps.push(s));
+    const result = await samplePage(models, settings(), new AbortController().signal, (s) => steps.push(s));
+    const images = result?.images;
+    expect(Array.from(result!.labels!)).toEqual([1, 1]);
     expect(tf.memory().numTensors).toBe(before);
     expect(steps.map((s) => [s.done, s.total])).toEqual([[1, 3], [2, 3], [3, 3]]);
     for (const s of steps) {
@@ -106,11 +108,11 @@ describe('samplePage', () => {
     const before = tf.memory().numTensors;
     const abort = new AbortController();
     const seen: number[] = [];
-    const images = await samplePage(models, settings({ steps: 5, sampler: 'ddim' }), abort.signal, (s) => {
+    const result = await samplePage(models, settings({ steps: 5, sampler: 'ddim' }), abort.signal, (s) => {
       seen.push(s.done);
       if (s.done === 2) abort.abort();
     });
-    expect(images).toBeNull();
+    expect(result).toBeNull();
     expect(seen).toEqual([1, 2]);
     expect(tf.memory().numTensors).toBe(before);
     models.dispose();

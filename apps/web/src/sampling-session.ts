@@ -162,20 +162,21 @@ export function createPagePipeline(tap: SampleTap = {}): SamplingPipeline {
 
 /**
  * Run the pipeline for the page's settings, calling `onStep` after every step with x_t
- * and the predicted x0. Resolves to the final uint8 images, or null when `signal` aborted.
+ * and the predicted x0. Resolves to the final uint8 images and their class labels, or null
+ * when `signal` aborted.
  */
 export async function samplePage(
   models: LoadedPageModels,
   settings: PageSettings,
   signal: AbortSignal,
   onStep: (step: PageStep) => void,
-): Promise<ImageBatch | null> {
+): Promise<{ images: ImageBatch; labels?: Int32Array } | null> {
   const tap: SampleTap = {};
   const pipeline = createPagePipeline(tap);
   const config = pipelineConfigFor(settings, models.diffusionSteps);
   try {
     for await (const ev of pipeline.run(config, { signal, models: { model: models.denoiser, classifier: models.classifier } })) {
-      if (ev.type === 'done') return ev.result.images;
+      if (ev.type === 'done') return { images: ev.result.images, labels: ev.result.labels };
       const xt = tap.last;
       if (!xt || !ev.preview) throw new ConfigError('page', 'the pipeline reported a step without its sample or x0 preview');
       // The generator is paused here, so this step's tensors are still alive.
