@@ -4,7 +4,7 @@
 // listed first when present. Run by `npm run build` / `npm run dev` (npm run models).
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeededRandom, useBackend, writeFileAtomic } from '@adm/core';
@@ -78,7 +78,10 @@ async function bundledModels(): Promise<CatalogModel[]> {
   const clf = join(repoRoot, 'models/mnist-classifier');
   const hasClf = existsSync(join(clf, 'model.safetensors'));
   if (hasClf) await cp(clf, join(outRoot, 'mnist-classifier'), { recursive: true });
-  return [{ id: 'mnist', title: 'MNIST digits (trained)', denoiser: 'mnist-unet/', ...(hasClf ? { classifier: 'mnist-classifier/' } : {}), labels: DIGITS, randomWeights: false }];
+  // Classes mean something only to a class-conditional model or through a classifier.
+  const flags = JSON.parse(await readFile(join(unet, 'config.json'), 'utf8')) as ModelFlags;
+  const labels = flags.class_cond === true || hasClf ? DIGITS : [];
+  return [{ id: 'mnist', title: 'MNIST digits (trained)', denoiser: 'mnist-unet/', ...(hasClf ? { classifier: 'mnist-classifier/' } : {}), labels, randomWeights: false }];
 }
 
 export async function makeDemoModels(): Promise<CatalogModel[]> {
