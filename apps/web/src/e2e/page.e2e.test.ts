@@ -23,7 +23,7 @@ if (skipReason) console.warn(`[web e2e] skipped: ${skipReason}`);
 const STEPS = 2;
 // Software WebGPU (SwiftShader) compiles every shader on one CPU core: on a busy machine the
 // first step alone can take a minute. Past this budget the test reloads the page on WASM.
-const WEBGPU_BUDGET_MS = Number(process.env.ADM_WEB_E2E_WEBGPU_MS ?? 25_000);
+const WEBGPU_BUDGET_MS = Number(process.env.ADM_WEB_E2E_WEBGPU_MS ?? 20_000);
 
 type Page = import('playwright-core').Page;
 
