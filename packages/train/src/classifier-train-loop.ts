@@ -110,6 +110,7 @@ export class ClassifierTrainLoop {
 
   runStep(): ClassifierStepResult {
     const { classifier, diffusion, data, batchSize } = this.opts;
+    const started = performance.now();
     const s = this.step;
     const lr = this.lrAt(s);
     this.opt.lr = lr;
@@ -162,6 +163,7 @@ export class ClassifierTrainLoop {
     const kv: Record<string, number> = { train_loss: mean(losses), 'train_acc@1': mean(acc1), ...quartileMeans('train_loss', losses, t, diffusion.numTimesteps) };
     if (acc5.length) kv['train_acc@5'] = mean(acc5);
     this.metrics.addMean(kv);
+    this.metrics.addMean({ sec_per_step: (performance.now() - started) / 1000 });
     this.metrics.set({ step: this.step, samples: this.step * batchSize, lr });
     return { step: this.step, lr, loss: kv.train_loss, acc1: kv['train_acc@1'], acc5: kv['train_acc@5'] };
   }

@@ -108,6 +108,7 @@ export class TrainLoop {
   /** One optimisation step on the next batch. */
   runStep(): StepResult {
     const { model, diffusion, data, batchSize } = this.opts;
+    const started = performance.now();
     const s = this.step;
     const batch = data.batch(this.order.indices(s, batchSize));
     const random = this.randomFor(s);
@@ -160,6 +161,7 @@ export class TrainLoop {
       Object.assign(kv, quartileMeans(k, vals, draw.t, diffusion.numTimesteps));
     }
     this.metrics.addMean(kv);
+    this.metrics.addMean({ sec_per_step: (performance.now() - started) / 1000 });
     this.metrics.set({ step: this.step, samples: this.step * batchSize, lr });
     return result;
   }
