@@ -71,7 +71,7 @@ function refreshGuidanceControls(): void {
   if (!hasClassifier) ui.scale.disabled = true;
   ui.scaleValue.textContent = hasClassifier ? Number(ui.scale.value).toFixed(1) : '—';
   ui.guidanceNote.textContent = hasClassifier
-    ? 'Classifier guidance (Algorithm 1 for DDPM, Algorithm 2 for DDIM); 0 turns it off.'
+    ? 'Classifier guidance: mean shift (Algorithm 1) for DDPM, on eps (Algorithm 2) for DDIM and DPM-Solver++; 0 turns it off.'
     : 'This model has no classifier: guidance is off.';
 }
 
