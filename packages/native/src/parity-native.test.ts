@@ -1,0 +1,23 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadAddon } from './addon.js';
+
+// The UNet and classifier parity cases (guided-diffusion fixtures) on the native backend,
+// through the project's parity runner in its own process (a package does not import tools/).
+// useBackend('native') throws rather than falling back when the addon is missing, so exit
+// status 0 means the cases ran on native.
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const notBuilt = loadAddon();
+
+describe.skipIf(typeof notBuilt === 'string')('parity cases on the native backend', () => {
+  it('unet_forward and classifier cases pass', () => {
+    const r = spawnSync('npm', ['run', '--silent', 'parity', '--', '--backend', 'native', '--filter', 'unet_forward|classifier'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+    const out = `${r.stdout}\n${r.stderr}`;
+    const summary = /(\d+) passed, (\d+) failed/.exec(out);
+    expect(summary, `no parity summary in the output:\n${out.slice(-2000)}`).not.toBeNull();
+    expect(Number(summary![1]), `no parity case ran:\n${out.slice(-2000)}`).toBeGreaterThan(0);
+    expect(Number(summary![2]), out.slice(-4000)).toBe(0);
+    expect(r.status, out.slice(-2000)).toBe(0);
+  });
+});
