@@ -172,7 +172,7 @@ describe.skipIf(notBuilt !== null)('native kernels vs the cpu backend', () => {
     }
   });
 
-  it('Slice (inner, outer and middle boxes), Concat (each axis), PadV2, with gradients', async () => {
+  it('Slice (inner, outer and middle boxes), SplitV, Concat (each axis), PadV2, with gradients', async () => {
     const x = fixed([4, 9, 8, 24]);
     const boxes: Array<[number[], number[]]> = [
       [[0, 0, 0, 8], [4, 9, 8, 8]],
@@ -190,6 +190,9 @@ describe.skipIf(notBuilt !== null)('native kernels vs the cpu backend', () => {
       await expectSame('Concat', `axis ${axis}`, () => tf.concat([x(), z()], axis), 0);
     }
     await expectSame('Concat', 'channels of different widths', () => tf.concat([x(), y(), x()], 3), 0);
+    for (const axis of [0, 2, 3]) {
+      await expectSame('SplitV', `axis ${axis}`, () => tf.split(x(), axis === 3 ? [8, 4, 12] : 2, axis), 0);
+    }
     await expectSame('PadV2', 'pad', () => tf.pad(x(), [[0, 1], [2, 0], [1, 1], [0, 3]], 0.5), 0);
     await expectSame('Concat', 'grads', () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.slice(tf.concat([a, b], 3), [0, 1, 0, 4], [4, 7, 8, 30]))))([x(), y()]), 1e-6);
   });

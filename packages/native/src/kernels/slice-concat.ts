@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { alloc, f32, nativeKernel, output, SMALL } from '../native-kernel.js';
 import type { NativeAddon } from '../addon.js';
 
-/** Slice, Concat and PadV2 as box copies (the cpu backend indexes every element in JavaScript). */
+/** Slice, SplitV, Concat and PadV2 as box copies (the cpu backend indexes every element in JavaScript). */
 export function sliceConcatKernels(addon: NativeAddon): tf.KernelConfig[] {
   return [
     nativeKernel('Slice', addon, ({ inputs, backend, attrs }, n) => {
@@ -15,6 +15,22 @@ export function sliceConcatKernels(addon: NativeAddon): tf.KernelConfig[] {
       const out = alloc(backend, count);
       n.copyBlock(v, x.shape, begin, out, size, size.map(() => 0), size);
       return output(backend, size, out);
+    }),
+    nativeKernel('SplitV', addon, ({ inputs, backend, attrs }, n) => {
+      const { x } = inputs;
+      const v = f32(backend, x);
+      if (!v || v.length < SMALL) return null;
+      const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, attrs.numOrSizeSplits, axis);
+      let at = 0;
+      return sizes.map((len) => {
+        const shape = x.shape.map((d, i) => (i === axis ? len : d));
+        const out = alloc(backend, tf.util.sizeFromShape(shape));
+        const begin = x.shape.map((_, i) => (i === axis ? at : 0));
+        if (out.length > 0) n.copyBlock(v, x.shape, begin, out, shape, shape.map(() => 0), shape);
+        at += len;
+        return output(backend, shape, out);
+      });
     }),
     nativeKernel('Concat', addon, ({ inputs, backend, attrs }, n) => {
       const list = Object.values(inputs).filter((t) => tf.util.sizeFromShape(t.shape) > 0);
