@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadavg } from 'node:os';
 import { SeededRandom, useBackend } from '@adm/core';
-import { groupNorm } from '@adm/native';
+import { groupNorm } from '../src/index.js';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce<string[][]>((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),

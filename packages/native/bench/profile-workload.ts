@@ -3,6 +3,8 @@
 // (nested op-level entries such as fusedConv2d__op are left out: their kernels are counted.)
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '@adm/core';
+// A development script beside the package (not part of it): it profiles the project's shared bench workloads.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { WORKLOADS } from '../../../tools/bench/workloads.js';
 
 const [name = 'unet-mnist', mode = 'train', batchArg, backend = 'native'] = process.argv.slice(2);
