@@ -93,10 +93,10 @@ export class EncoderUNetModel implements Classifier, HasParameters {
       if (spatial) {
         means.push(tf.mean(h, [1, 2]));
         let f = this.spatialIn!.apply(tf.concat(means, 1));
-        f = this.spatialNorm ? silu(this.spatialNorm.apply(f)) : tf.relu(f);
+        f = this.spatialNorm ? this.spatialNorm.apply(f, true) : tf.relu(f);
         return this.spatialOut!.apply(f);
       }
-      const a = silu(this.outNorm!.apply(h));
+      const a = this.outNorm!.apply(h, true);
       if (this.pool) return this.pool.apply(a);
       // adaptive: global average, then the 1x1 conv (a matmul on [N, C]).
       const pooled = tf.mean(a, [1, 2], true) as tf.Tensor4D;

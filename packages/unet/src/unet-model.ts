@@ -143,7 +143,7 @@ export class UNetModel implements Denoiser, HasParameters {
     this.outputBlocks.forEach((block, i) => {
       h = run(block, `output_blocks.${i}.`, tf.concat([h, hs.pop()!], 3));
     });
-    return this.outConv.apply(silu(this.outNorm.apply(h)));
+    return this.outConv.apply(this.outNorm.apply(h, true));
   }
 
   /** The variables of one block (by state_dict prefix), for gradient checkpointing. */

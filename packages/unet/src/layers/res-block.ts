@@ -51,7 +51,7 @@ export class ResBlock implements EmbedLayer {
   }
 
   apply(x: tf.Tensor4D, embAct: tf.Tensor2D, ctx: LayerContext): tf.Tensor4D {
-    let h = silu(this.inNorm.apply(x)) as tf.Tensor4D;
+    let h = this.inNorm.apply(x, true);
     let xs = x;
     if (this.options.up || this.options.down) {
       // Resampling sits between the activation and the conv, and also applies to the skip path.
@@ -63,11 +63,10 @@ export class ResBlock implements EmbedLayer {
     if (this.options.useScaleShiftNorm) {
       const [scale, shift] = tf.split(embOut, 2, 3);
       // AdaGN: the first half scales, the second shifts.
-      h = tf.add(tf.mul(this.outNorm.apply(h), tf.add(scale, 1)), shift);
+      h = silu(tf.add(tf.mul(this.outNorm.apply(h), tf.add(scale, 1)), shift));
     } else {
-      h = this.outNorm.apply(tf.add(h, embOut));
+      h = this.outNorm.apply(tf.add(h, embOut), true);
     }
-    h = silu(h) as tf.Tensor4D;
     if (ctx.training && this.options.dropout > 0) h = tf.dropout(h, this.options.dropout, undefined, ctx.dropoutSeed?.()) as tf.Tensor4D;
     h = this.outConv.apply(h);
     return tf.add(this.skip ? this.skip.apply(xs) : xs, h);
