@@ -5,6 +5,7 @@
 //
 //   npx tsx --tsconfig tsconfig.base.json tools/bench-unet-forward.ts \
 //     [--backends wasm,native,cpu] [--preset imagenet64] [--batch 1] [--runs 2] [--write docs/benchmarks-unet.md]
+//     [--results results.json]   (merge with earlier runs: rows of backends not re-run are kept)
 import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
@@ -106,6 +107,15 @@ async function parent(): Promise<void> {
     const r = JSON.parse(line.slice(7)) as Result;
     console.log(JSON.stringify(r));
     results.push(r);
+  }
+  const resultsFile = arg('results', '');
+  if (resultsFile) {
+    // keep earlier rows (other backends, same preset and batch), replace the re-run ones
+    const earlier = JSON.parse(await readFile(resultsFile, 'utf8').catch(() => '[]')) as Result[];
+    const fresh = new Set(results.map((r) => r.backend));
+    const same = (r: Result) => results.length === 0 || (r.preset === results[0].preset && r.batch === results[0].batch);
+    results.unshift(...earlier.filter((r) => !fresh.has(r.backend) && same(r)));
+    await writeFileAtomic(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   }
   const write = arg('write', '');
   if (write) {
