@@ -36,10 +36,10 @@ function parse(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') o.help = '1';
-    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup'].includes(a)) {
+    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup', '--checkpoint'].includes(a)) {
       if (argv[i + 1] === undefined) throw new Error(`bench: ${a} needs a value`);
       o[a.slice(2)] = argv[++i];
-    } else throw new Error(`bench: unknown argument ${a} (known: --backend, --workload, --json, --runs, --warmup, --budget-s, --batch, --help)`);
+    } else throw new Error(`bench: unknown argument ${a} (known: --backend, --workload, --json, --runs, --warmup, --budget-s, --batch, --checkpoint, --help)`);
   }
   return o;
 }
@@ -60,7 +60,9 @@ async function main(): Promise<number> {
   --warmup N     untimed runs first (default 2, 1 for the whole networks)
   --budget-s S   time budget per case in seconds (default 300); a case whose single run is
                  estimated above it is skipped with the estimate in "note"
-  --batch N      override every workload's batch size`);
+  --batch N      override every workload's batch size
+  --checkpoint auto|on|off   UNet gradient checkpointing in train steps (auto: on for wasm,
+                 whose 32-bit heap (4 GB) cannot hold a batch-64 MNIST step's activations)`);
     return 0;
   }
   await loadBackendPluginModules();
@@ -88,11 +90,14 @@ async function main(): Promise<number> {
     let gflopsSeen = 0; // the rate of the last case measured on this backend, to size the next
     for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
       const batch = Number(args.batch ?? w.batch);
-      const built = await w.build(batch);
+      const ck = args.checkpoint ?? 'auto';
+      const built = await w.build(batch, { checkpoint: ck === 'on' || (ck === 'auto' && backend === 'wasm') });
       try {
         for (const mode of w.modes) {
+          try {
           const base: BenchRecord = { workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter };
           if (mode === 'train') base.loss = built.loss;
+          if (mode === 'train' && built.trainNote) base.note = built.trainNote;
           const gflopStep = (w.gflopForward * batch) / w.batch * (mode === 'train' ? 3 : 1);
           const estMs = gflopsSeen > 0 ? (gflopStep / gflopsSeen) * 1000 : 0;
           if (estMs > budgetMs) {
@@ -140,13 +145,19 @@ async function main(): Promise<number> {
             runs,
             warmup: warmup === 1 ? 2 : warmup,
             gflop_per_step: round(flop / 1e9, 3),
-            note,
+            note: [base.note, note].filter(Boolean).join('; ') || undefined,
           };
           gflopsSeen = rec.gflops!;
           records.push(rec);
           console.log(
-            `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms (cpu ${rec.cpu_ms_median} ms)  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${note ? `  (${note})` : ''}`,
+            `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms (cpu ${rec.cpu_ms_median} ms)  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${rec.note ? `  (${rec.note})` : ''}`,
           );
+          } catch (e) {
+            // One failing case (e.g. out of memory) is recorded and the others still run.
+            const msg = (e as Error).message.split('\n')[0];
+            records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: round(process.memoryUsage.rss() / 2 ** 20, 0), tensor_growth: null, runs: 0, warmup: 0, note: `failed: ${msg}` });
+            console.log(`${w.name} ${mode} ${backend}: failed: ${msg}`);
+          }
         }
       } finally {
         built.dispose();

@@ -14,6 +14,8 @@ export interface Built {
   train(): Promise<void>;
   /** What the train step's loss is. */
   loss: string;
+  /** Said in the train record (e.g. gradient checkpointing). */
+  trainNote?: string;
   dispose(): void;
 }
 
@@ -24,7 +26,12 @@ export interface Workload {
   /** Rough forward GFLOP per batch, to size the number of runs before running. */
   gflopForward: number;
   description: string;
-  build(batch: number): Promise<Built>;
+  build(batch: number, opts?: BuildOptions): Promise<Built>;
+}
+
+export interface BuildOptions {
+  /** UNet gradient checkpointing (use_checkpoint) in the train step. */
+  checkpoint: boolean;
 }
 
 const randn = (rng: SeededRandom, shape: number[]) => tf.tensor(rng.normal(shape.reduce((a, b) => a * b, 1)), shape, 'float32');
@@ -48,9 +55,10 @@ function blockWorkload(net: Network, x: tf.Tensor4D): Built {
   };
 }
 
-function unetWorkload(flags: ModelFlags, batch: number, hybridLoss: boolean): Built {
+function unetWorkload(flags: ModelFlags, batch: number, hybridLoss: boolean, checkpoint: boolean): Built {
   const rng = new SeededRandom(0);
-  const model = new UNetModel(unetKwargs(flags), { seed: 0 });
+  // use_checkpoint only changes the train step (the forward pass is the same computation).
+  const model = new UNetModel({ ...unetKwargs(flags), use_checkpoint: checkpoint }, { seed: 0 });
   const s = flags.image_size;
   const x = randn(rng, [batch, s, s, flags.in_channels]) as tf.Tensor4D;
   const steps = Array.from({ length: batch }, () => rng.int(1000));
@@ -62,6 +70,7 @@ function unetWorkload(flags: ModelFlags, batch: number, hybridLoss: boolean): Bu
     ? createGaussianDiffusion({ steps: 1000, learn_sigma: flags.learn_sigma, noise_schedule: 'linear' }, scheduleFactory)
     : undefined;
   return {
+    trainNote: checkpoint ? 'use_checkpoint=true (gradient checkpointing: each block recomputed in the backward pass)' : undefined,
     loss: diffusion ? "hybrid loss L_simple + L_vlb (core's GaussianDiffusion.trainingLosses, learned sigmas)" : 'mean(square(out))',
     forward: () => {
       model.training = false;
@@ -99,11 +108,11 @@ export const WORKLOADS: Workload[] = [
   {
     name: 'unet-mnist', batch: 64, modes: ['forward', 'train'], gflopForward: 2.8 * 64,
     description: 'MNIST preset ADM (28x28, 64 ch, mult 1,2,2, 2 res blocks, attention at 14 and 7, 8.0M params)',
-    build: async (b) => unetWorkload(MNIST_FLAGS, b, true),
+    build: async (b, o) => unetWorkload(MNIST_FLAGS, b, true, o?.checkpoint ?? false),
   },
   {
     name: 'unet-imagenet64', batch: 4, modes: ['forward'], gflopForward: 219 * 4,
     description: "the paper's ImageNet 64 conditional ADM (296M params)",
-    build: async (b) => unetWorkload(IMAGENET64_FLAGS, b, false),
+    build: async (b, o) => unetWorkload(IMAGENET64_FLAGS, b, false, o?.checkpoint ?? false),
   },
 ];

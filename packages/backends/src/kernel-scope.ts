@@ -35,6 +35,16 @@ export class KernelScope {
     return info;
   }
 
+  /** Free intermediates now (to lower the peak memory of a long kernel). */
+  free(...infos: TensorInfo[]): void {
+    for (const info of infos) {
+      const i = this.owned.lastIndexOf(info);
+      if (i < 0) continue;
+      this.owned.splice(i, 1);
+      this.backend.disposeData(info.dataId);
+    }
+  }
+
   /** Hand `info` to the caller: it is not freed by dispose(). */
   keep(info: TensorInfo): TensorInfo {
     const i = this.owned.lastIndexOf(info);

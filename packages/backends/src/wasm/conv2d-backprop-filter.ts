@@ -55,6 +55,7 @@ export function conv2dBackpropFilter(s: KernelScope, inputs: { x: TensorInfo; dy
             });
       const a = s.run('Reshape', { x: tap }, { shape: [1, c, m] });
       taps.push(s.run('BatchMatMul', { a, b: dy3 }, { transposeA: false, transposeB: false }));
+      s.free(a, tap); // one tap's patches alive at a time
     }
   }
   const all = taps.length === 1 ? taps[0] : s.run('Concat', taps, { axis: 0 });
