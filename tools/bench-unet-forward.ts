@@ -24,6 +24,9 @@ interface Result {
   forwardSeconds: number[];
   peakRssMiB: number;
   error?: string;
+  /** When and with which command the row was measured (set by the parent). */
+  measured?: string;
+  command?: string;
 }
 
 function arg(name: string, fallback: string): string {
@@ -66,22 +69,26 @@ async function child(): Promise<void> {
 const START = '<!-- bench-unet-forward:start -->';
 const END = '<!-- bench-unet-forward:end -->';
 
-function table(results: Result[], cmd: string): string {
+const COMMAND = `npx tsx --tsconfig tsconfig.base.json tools/bench-unet-forward.ts ${process.argv.slice(2).join(' ')}`.trim();
+
+function table(results: Result[]): string {
+  const commands = [...new Set(results.map((r) => r.command ?? COMMAND))];
   const rows = results.map((r) =>
     r.error
-      ? `| ${r.backend} | - | - | - | ${r.peakRssMiB.toFixed(0)} | ${r.error} |`
-      : `| ${r.backend} | ${r.buildSeconds.toFixed(1)} | ${r.forwardSeconds[0].toFixed(1)} | ${r.forwardSeconds.length > 1 ? r.forwardSeconds.slice(1).map((s) => s.toFixed(1)).join(', ') : '-'} | ${r.peakRssMiB.toFixed(0)} | |`,
+      ? `| ${r.backend} | - | - | - | ${r.peakRssMiB.toFixed(0)} | ${r.measured ?? ''} | ${r.error} |`
+      : `| ${r.backend} | ${r.buildSeconds.toFixed(1)} | ${r.forwardSeconds[0].toFixed(1)} | ${r.forwardSeconds.length > 1 ? r.forwardSeconds.slice(1).map((s) => s.toFixed(1)).join(', ') : '-'} | ${r.peakRssMiB.toFixed(0)} | ${r.measured ?? ''} (command ${commands.indexOf(r.command ?? COMMAND) + 1}) | |`,
   );
   const first = results.find((r) => !r.error);
   return [
     START,
     `## Forward pass: ${first?.preset ?? '?'} preset, batch ${first?.batch ?? '?'}, random weights`,
     '',
-    `${first ? `${first.parameters.toLocaleString('en-US')} parameters. ` : ''}Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared), Node ${process.versions.node}, tfjs ${tf.version.tfjs}, float32.`,
-    `Command: \`${cmd}\`. Each backend runs in its own process; the first forward pass includes kernel set-up.`,
+    `${first ? `${first.parameters.toLocaleString('en-US')} parameters. ` : ''}Measured on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores, shared), Node ${process.versions.node}, tfjs ${tf.version.tfjs}, float32. Each backend runs in its own process; the first forward pass includes kernel set-up; build = constructing the network with random weights.`,
     '',
-    '| backend | build (s) | first forward (s) | further forwards (s) | peak RSS (MiB) | note |',
-    '|---|---|---|---|---|---|',
+    ...commands.map((c, i) => `${i + 1}. \`${c}\``),
+    '',
+    '| backend | build (s) | first forward (s) | further forwards (s) | peak RSS (MiB) | measured (UTC) | note |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'For scale (docs/PLATFORM.md): PyTorch 1.13 on the same kind of machine, 2 threads, runs this network at batch 4 in 12.2 s (about 3 s per image).',
@@ -90,7 +97,8 @@ function table(results: Result[], cmd: string): string {
 }
 
 async function parent(): Promise<void> {
-  const backends = arg('backends', 'wasm,native,cpu').split(',').map((s) => s.trim()).filter(Boolean);
+  // --backends none re-renders the table from --results without measuring
+  const backends = arg('backends', 'wasm,native,cpu').split(',').map((s) => s.trim()).filter((s) => s && s !== 'none');
   const passthrough = ['preset', 'batch', 'runs'].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
   const results: Result[] = [];
   for (const b of backends) {
@@ -105,6 +113,8 @@ async function parent(): Promise<void> {
       continue;
     }
     const r = JSON.parse(line.slice(7)) as Result;
+    r.measured = new Date().toISOString().slice(0, 16).replace('T', ' ');
+    r.command = COMMAND;
     console.log(JSON.stringify(r));
     results.push(r);
   }
@@ -119,8 +129,7 @@ async function parent(): Promise<void> {
   }
   const write = arg('write', '');
   if (write) {
-    const cmd = `npx tsx --tsconfig tsconfig.base.json tools/bench-unet-forward.ts ${process.argv.slice(2).join(' ')}`.trim();
-    const section = table(results, cmd);
+    const section = table(results);
     let doc = await readFile(write, 'utf8').catch(() => '# ADM network benchmarks\n');
     doc = doc.includes(START) && doc.includes(END) ? doc.slice(0, doc.indexOf(START)) + section + doc.slice(doc.indexOf(END) + END.length) : `${doc.trimEnd()}\n\n${section}\n`;
     await writeFileAtomic(write, doc);
