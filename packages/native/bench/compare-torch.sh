@@ -14,6 +14,8 @@ for r in $(seq "$rounds"); do
     for mode in fwd fwdbwd; do
       OMP_NUM_THREADS=2 /usr/bin/python3 "$ref" "$work" "$mode" cl "$reps" 2 2 | grep RESULT
       OMP_NUM_THREADS=2 /usr/bin/python3 "$ref" "$work" "$mode" nchw "$reps" 2 2 | grep RESULT
+      # PyTorch with the OpenMP wait policy the native backend uses (sleeping, not spinning).
+      OMP_WAIT_POLICY=passive OMP_NUM_THREADS=2 /usr/bin/python3 "$ref" "$work" "$mode" cl "$reps" 2 2 | sed 's/"backend": "/"backend": "passive-/' | grep RESULT
       for gn in composed fused; do
         OMP_NUM_THREADS=2 npx tsx --tsconfig tsconfig.base.json packages/native/bench/blocks.ts --backend native --work "$work" --mode "$mode" --groupnorm "$gn" --reps "$reps" | grep RESULT
       done

@@ -1,3 +1,5 @@
+import { totalmem } from 'node:os';
+
 /**
  * Output buffers of native kernels, reused once their tensor is disposed.
  *
@@ -17,7 +19,12 @@ export class OutputPool {
   takes = 0;
   reuses = 0;
 
-  constructor(private readonly capBytes = 1 << 30) {}
+  /**
+   * capBytes: how much the pool may hold. A training step's peak (every activation kept for
+   * the backward pass) is released at its end and needed again by the next step, so the
+   * default is generous: a quarter of the machine's memory, at most 8 GiB.
+   */
+  constructor(private readonly capBytes = Math.min(totalmem() / 4, 8 * 2 ** 30)) {}
 
   /** An array of n floats for a kernel to fill (contents undefined). */
   take(n: number): Float32Array {
