@@ -154,7 +154,10 @@ async function main(): Promise<number> {
           );
           } catch (e) {
             // One failing case (e.g. out of memory) is recorded and the others still run.
-            const msg = (e as Error).message.split('\n')[0];
+            let msg = (e as Error).message.split('\n')[0];
+            // wasm32 cannot grow its heap past 4 GB; tfjs then fails with an unrelated-looking error.
+            const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+            if (heap && heap >= 2 ** 32 - 2 ** 26) msg = `out of memory: the wasm heap is at the 32-bit limit (${Math.round(heap / 2 ** 20)} MB) (${msg})`;
             records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: round(process.memoryUsage.rss() / 2 ** 20, 0), tensor_growth: null, runs: 0, warmup: 0, note: `failed: ${msg}` });
             console.log(`${w.name} ${mode} ${backend}: failed: ${msg}`);
           }
