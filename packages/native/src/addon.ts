@@ -13,6 +13,7 @@ export interface NativeAddon {
   matmul(a: Float32Array, b: Float32Array, bias: Float32Array | null, activation: number, batchA: number, batchB: number, m: number, k: number, n: number, transposeA: boolean, transposeB: boolean, out: Float32Array): Float32Array;
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], outShape: number[], out: Float32Array): Float32Array;
   unary(op: number, x: Float32Array, out: Float32Array): Float32Array;
+  siluGrad(x: Float32Array, dy: Float32Array, out: Float32Array): Float32Array;
   reduce(op: number, x: Float32Array, shape: number[], axes: number[], out: Float32Array): Float32Array;
   softmax(logits: Float32Array, rows: number, depth: number, out: Float32Array): Float32Array;
   transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): Float32Array;

@@ -11,6 +11,7 @@ import { softmaxKernels } from './kernels/softmax.js';
 import { transposeKernels } from './kernels/transpose.js';
 import { sliceConcatKernels } from './kernels/slice-concat.js';
 import { groupNormGradient, groupNormKernels } from './group-norm.js';
+import { siluGradient, siluKernels } from './silu.js';
 
 /** The kernels the addon provides; every other kernel of the backend is the cpu backend's. */
 export function nativeKernelConfigs(addon: NativeAddon): tf.KernelConfig[] {
@@ -23,6 +24,7 @@ export function nativeKernelConfigs(addon: NativeAddon): tf.KernelConfig[] {
     ...transposeKernels(addon),
     ...sliceConcatKernels(addon),
     ...groupNormKernels(addon),
+    ...siluKernels(addon),
   ];
 }
 
@@ -83,6 +85,7 @@ export function registerNativeBackend(): NativeAddon {
   }
   for (const k of own) tf.registerKernel(k);
   if (!tf.getGradient(groupNormGradient.kernelName)) tf.registerGradient(groupNormGradient);
+  if (!tf.getGradient(siluGradient.kernelName)) tf.registerGradient(siluGradient);
   registered = true;
   return addon;
 }

@@ -4,6 +4,7 @@ import { SeededRandom, useBackend } from '@adm/core';
 import { loadAddon } from './addon.js';
 import { deviation, onBothBackends, type Deviation } from './compare-backends.js';
 import { groupNorm } from './group-norm.js';
+import { silu } from './silu.js';
 import './plugin.js';
 
 // Each native kernel against the cpu backend's JavaScript kernel on the same random inputs.
@@ -210,6 +211,12 @@ describe.skipIf(notBuilt !== null)('native kernels vs the cpu backend', () => {
       }, 1e-5);
     });
   }
+
+  it('fused SiLU forward and gradient match x * sigmoid(x) on cpu', async () => {
+    const x = fixed([4, 8, 9, 16]);
+    await expectSame('SiLU', 'forward', () => silu(tf.mul(x(), 4)), 2e-6);
+    await expectSame('SiLU grad', 'gradient', () => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(silu(a), a)))(tf.mul(x(), 4)), 2e-6);
+  });
 
   it('keeps memory flat: no tensors left after a training-like step', async () => {
     await useBackend('native');

@@ -13,7 +13,7 @@ namespace {
 constexpr int64_t kParallelMin = 1 << 15;
 
 enum BinaryOp { kAdd, kSub, kMul, kDiv, kSquaredDifference, kMaximum, kMinimum };
-enum UnaryOp { kNeg, kExp, kSqrt, kRsqrt, kSquare, kSigmoid, kRelu, kAbs, kReciprocal };
+enum UnaryOp { kNeg, kExp, kSqrt, kRsqrt, kSquare, kSigmoid, kRelu, kAbs, kReciprocal, kSilu };
 
 template <int Op>
 static inline float Apply(float a, float b) {
@@ -153,6 +153,7 @@ static inline float ApplyUnary(float x) {
   if constexpr (Op == kRelu) return x < 0.f ? 0.f : x;
   if constexpr (Op == kAbs) return std::fabs(x);
   if constexpr (Op == kReciprocal) return 1.0f / x;
+  if constexpr (Op == kSilu) return x * Sigmoid(x);
   return 0.f;
 }
 
@@ -179,7 +180,23 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
     case kRelu: RunUnary<kRelu>(x, o, n); break;
     case kAbs: RunUnary<kAbs>(x, o, n); break;
     case kReciprocal: RunUnary<kReciprocal>(x, o, n); break;
+    case kSilu: RunUnary<kSilu>(x, o, n); break;
     default: throw Napi::Error::New(info.Env(), "adm_native: unknown unary op " + std::to_string(op));
+  }
+  return out;
+}
+
+// siluGrad(x, dy, dx) -> dx: dy * d/dx[x * sigmoid(x)] = dy * s * (1 + x * (1 - s)), one pass.
+Napi::Value SiluGrad(const Napi::CallbackInfo& info) {
+  const float* x = F32(info[0]);
+  const float* dy = F32(info[1]);
+  const int64_t n = static_cast<int64_t>(Length(info[0]));
+  Napi::Float32Array out = Out(info[2], n);
+  float* o = out.Data();
+#pragma omp parallel for simd if (n >= kParallelMin) schedule(static)
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = Sigmoid(x[i]);
+    o[i] = dy[i] * s * (1.0f + x[i] * (1.0f - s));
   }
   return out;
 }
@@ -189,6 +206,7 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 void InitElementwise(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("siluGrad", Napi::Function::New(env, SiluGrad));
 }
 
 }  // namespace adm
