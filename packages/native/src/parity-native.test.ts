@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadAddon } from './addon.js';
 
-// The UNet and classifier parity cases (guided-diffusion fixtures) on the native backend,
+// The UNet, classifier, guided sampling and training-step parity cases (guided-diffusion
+// fixtures) on the native backend,
 // through the project's parity runner in its own process (a package does not import tools/).
 // useBackend('native') throws rather than falling back when the addon is missing, so exit
 // status 0 means the cases ran on native.
@@ -14,8 +15,8 @@ const notBuilt = loadAddon();
 const fixtures = fileURLToPath(new URL('../../../../shared/fixtures/guided-diffusion', import.meta.url));
 
 describe.skipIf(typeof notBuilt === 'string' || !existsSync(fixtures))('parity cases on the native backend', () => {
-  it('unet_forward and classifier cases pass', () => {
-    const r = spawnSync('npm', ['run', '--silent', 'parity', '--', '--backend', 'native', '--filter', 'unet_forward|classifier'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+  it('unet_forward, superres, classifier, guided DDPM/DDIM and training-step cases pass', () => {
+    const r = spawnSync('npm', ['run', '--silent', 'parity', '--', '--backend', 'native', '--filter', 'unet_forward|superres|classifier|ddim_guided|ddpm_guided|training_step'], { cwd: root, encoding: 'utf8', timeout: 600_000 });
     const out = `${r.stdout}\n${r.stderr}`;
     const summary = /(\d+) passed, (\d+) failed/.exec(out);
     expect(summary, `no parity summary in the output:\n${out.slice(-2000)}`).not.toBeNull();
