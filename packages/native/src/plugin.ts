@@ -25,7 +25,7 @@ export const nativeBackendPlugin: BackendPlugin = {
     if (typeof addon === 'string') return { status: addon };
     const i = addon.info();
     return {
-      kernels: 'oneDNN convolutions and matmul; OpenMP elementwise, reductions, softmax, transpose, fused GroupNorm(+SiLU); cpu backend for the rest',
+      kernels: 'oneDNN convolutions and matmul; OpenMP elementwise, reductions, softmax, transpose, slice/split/concat/pad, fused GroupNorm(+SiLU) and SiLU; cpu backend for the rest',
       onednn: `${i.onednn} (${i.cpuRuntime})`,
       isa: ISA[i.isa] ?? `0x${i.isa.toString(16)}`,
       threads: String(i.threads),
