@@ -34,9 +34,19 @@ export interface UnpickleOptions {
  * buffers and INST/OBJ instantiation of unknown classes are refused.
  */
 export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptions): unknown {
+  return unpickleAt(bytes, 0, file, options).value;
+}
+
+/**
+ * unpickle one pickle starting at byte `start` of `bytes` and report where its STOP
+ * ended, for files that hold several pickles back to back (torch's legacy format).
+ * Error positions are byte offsets into `bytes`.
+ */
+export function unpickleAt(bytes: Uint8Array, start: number, file: string, options: UnpickleOptions): { value: unknown; end: number } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = bytes.byteLength;
-  let p = 0;
+  if (!Number.isInteger(start) || start < 0 || start > n) throw new TensorFileError(file, `pickle: start offset ${start} is outside the ${n}-byte buffer`);
+  let p = start;
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
@@ -126,7 +136,7 @@ export function unpickle(bytes: Uint8Array, file: string, options: UnpickleOptio
         break;
       case 0x2e: // STOP
         if (stack.length !== 1) fail(`STOP with ${stack.length} values on the stack`);
-        return stack[0];
+        return { value: stack[0], end: p };
       case 0x28: // MARK
         marks.push(stack.length);
         break;
