@@ -91,6 +91,17 @@ async function main(): Promise<number> {
     for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
       const batch = Number(args.batch ?? w.batch);
       const ck = args.checkpoint ?? 'auto';
+      // Skip building a network whose every mode is estimated over budget (building the
+      // ImageNet model alone takes minutes).
+      const estimate = (mode: Mode) => (gflopsSeen > 0 ? (((w.gflopForward * batch) / w.batch) * (mode === 'train' ? 3 : 1) / gflopsSeen) * 1000 : 0);
+      if (w.modes.every((m) => estimate(m) > budgetMs)) {
+        for (const mode of w.modes) {
+          const note = `skipped: one step estimated at ~${round(estimate(mode) / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}`;
+          records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter, note });
+          console.log(`${w.name} ${mode} ${backend}: ${note}`);
+        }
+        continue;
+      }
       const built = await w.build(batch, { checkpoint: ck === 'on' || (ck === 'auto' && backend === 'wasm') });
       try {
         for (const mode of w.modes) {
