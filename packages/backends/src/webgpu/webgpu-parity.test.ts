@@ -29,7 +29,7 @@ describe('parity on webgpu', () => {
     }
     const webgpu = report.backends.find((b) => b.name === 'webgpu');
     if (report.running !== 'webgpu') {
-      const why = `no WebGPU adapter here: ${webgpu?.available === true ? report.running : webgpu?.available} (CI installs chromium for SwiftShader and libvulkan1)`;
+      const why = `no WebGPU adapter here: ${webgpu?.available === true ? report.running : webgpu?.available} (.ci/run installs libvulkan1 and chromium-common, which ships SwiftShader)`;
       console.warn(`webgpu parity skipped: ${why}`);
       ctx.skip(why);
       return;
