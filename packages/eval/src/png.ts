@@ -1,5 +1,5 @@
 import { unzlibSync, zlibSync } from 'fflate';
-import { AdmError } from '@adm/core';
+import { AdmError, crc32 as coreCrc32 } from '@adm/core';
 
 /** An 8-bit RGB image, row-major HWC. */
 export interface RgbImage {
@@ -21,20 +21,11 @@ export class ImageFileError extends AdmError {
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
+/** CRC-32 over consecutive parts (a PNG chunk's type then its data). */
 function crc32(parts: Uint8Array[]): number {
-  let c = 0xffffffff;
-  for (const p of parts) for (let i = 0; i < p.length; i++) c = CRC_TABLE[(c ^ p[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  let c = 0;
+  for (const p of parts) c = coreCrc32(p, c);
+  return c;
 }
 
 /** Encode an RGB image as a PNG (8-bit truecolour, filter 0, zlib level 6). */

@@ -69,8 +69,8 @@ export function parseNpz(bytes: Uint8Array, file = '<npz>'): Map<string, HostTen
   return out;
 }
 
-/** Serialize arrays to an uncompressed .npz (np.load reads it; order kept). */
-export function serializeNpz(arrays: Record<string, HostTensor> | Map<string, HostTensor>): Uint8Array {
+/** Serialize arrays to .npz (np.load reads it; order kept): stored like np.savez, or deflated like np.savez_compressed. */
+export function serializeNpz(arrays: Record<string, HostTensor> | Map<string, HostTensor>, options: { compressed?: boolean } = {}): Uint8Array {
   const list = arrays instanceof Map ? [...arrays.entries()] : Object.entries(arrays);
-  return writeZip(list.map(([name, t]) => ({ name: `${name}.npy`, data: serializeNpy(t) })));
+  return writeZip(list.map(([name, t]) => ({ name: `${name}.npy`, data: serializeNpy(t) })), { compress: options.compressed });
 }

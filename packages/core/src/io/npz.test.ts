@@ -43,6 +43,20 @@ describe('npy / npz / zip', () => {
     expect(Array.from(arrays.get('mu')!.data as Float64Array)).toEqual([1, 2, 3, 4]);
   });
 
+  it('writes deflated .npz members that read back (np.savez_compressed layout)', () => {
+    const a = { dtype: 'F32' as const, shape: [64], data: new Float32Array(64).fill(0.5) };
+    const bytes = serializeNpz({ a }, { compressed: true });
+    expect(bytes.length).toBeLessThan(serializeNpz({ a }).length);
+    const zip = new ZipArchive(bytes, 'z.npz');
+    expect(zip.entries.get('a.npy')!.method).toBe(8);
+    expect(Array.from(parseNpz(bytes).get('a')!.data as Float32Array)).toEqual(Array.from(a.data));
+  });
+
+  it('continues a CRC across parts', () => {
+    const d = new TextEncoder().encode('123456789');
+    expect(crc32(d.subarray(4), crc32(d.subarray(0, 4)))).toBe(0xcbf43926);
+  });
+
   it('rejects truncated archives and arrays with a clear error', () => {
     const z = serializeNpz({ a: { dtype: 'F32', shape: [4], data: new Float32Array(4) } });
     expect(() => new ZipArchive(z.subarray(0, 40), 't.npz')).toThrow(TensorFileError);

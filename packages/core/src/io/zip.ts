@@ -1,4 +1,4 @@
-import { inflateSync } from 'fflate';
+import { deflateSync, inflateSync } from 'fflate';
 import { TensorFileError } from '../errors.js';
 
 /** One member of a zip archive. */
@@ -123,27 +123,34 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-export function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
+/** CRC-32 (zip, PNG); pass the CRC of the preceding bytes as `crc` to continue it. */
+export function crc32(data: Uint8Array, crc = 0): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** Write a zip archive of stored (uncompressed) members. Members must each be < 4 GiB. */
-export function writeZip(members: Array<{ name: string; data: Uint8Array }>): Uint8Array {
+/**
+ * Write a zip archive; members are stored, or deflated with `compress` (as
+ * np.savez_compressed does). Members must each be < 4 GiB.
+ */
+export function writeZip(members: Array<{ name: string; data: Uint8Array }>, options: { compress?: boolean } = {}): Uint8Array {
   const enc = new TextEncoder();
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
+  const method = options.compress ? 8 : 0;
   let offset = 0;
   for (const m of members) {
     const name = enc.encode(m.name);
     const crc = crc32(m.data);
+    const packed = options.compress ? deflateSync(m.data, { level: 6 }) : m.data;
     const lh = new Uint8Array(30 + name.length);
     const ld = new DataView(lh.buffer);
     ld.setUint32(0, 0x04034b50, true);
     ld.setUint16(4, 20, true);
+    ld.setUint16(8, method, true);
     ld.setUint32(14, crc, true);
-    ld.setUint32(18, m.data.byteLength, true);
+    ld.setUint32(18, packed.byteLength, true);
     ld.setUint32(22, m.data.byteLength, true);
     ld.setUint16(26, name.length, true);
     lh.set(name, 30);
@@ -152,15 +159,16 @@ export function writeZip(members: Array<{ name: string; data: Uint8Array }>): Ui
     cd.setUint32(0, 0x02014b50, true);
     cd.setUint16(4, 20, true);
     cd.setUint16(6, 20, true);
+    cd.setUint16(10, method, true);
     cd.setUint32(16, crc, true);
-    cd.setUint32(20, m.data.byteLength, true);
+    cd.setUint32(20, packed.byteLength, true);
     cd.setUint32(24, m.data.byteLength, true);
     cd.setUint16(28, name.length, true);
     cd.setUint32(42, offset, true);
     ch.set(name, 46);
-    locals.push(lh, m.data);
+    locals.push(lh, packed);
     centrals.push(ch);
-    offset += lh.byteLength + m.data.byteLength;
+    offset += lh.byteLength + packed.byteLength;
   }
   const cdSize = centrals.reduce((s, c) => s + c.byteLength, 0);
   const eocd = new Uint8Array(22);
