@@ -20,3 +20,4 @@ export * from './io/torch/torch-checkpoint.js';
 // PIPELINE-EXPORTS
 export * from './pipeline/index.js';
 export * from './io/png.js';
+export * from './kernels/group-norm.js';

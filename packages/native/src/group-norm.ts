@@ -1,24 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { ShapeError } from '@adm/core';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, groupNormGradient, ShapeError, type GroupNormAttrs } from '@adm/core';
 import { alloc, f32, NATIVE_BACKEND, output, type NativeKernelArgs } from './native-kernel.js';
 import type { NativeAddon } from './addon.js';
 
 /**
- * Fused GroupNorm (+ affine, + optional SiLU) as kernels of the `native` backend. Model code
- * needs nothing from this package to use it: it runs the kernel by name when the current
- * backend has it (see `groupNorm` below, which model code can copy):
- *   tf.engine().runKernel('AdmGroupNorm', {x, gamma, beta}, {groups, epsilon, silu})[0]
- * Outputs: y (shape of x), mean and rstd ([batch, groups], saved for the gradient).
+ * Fused GroupNorm (+ affine, + optional SiLU) as kernels of the `native` backend. The kernel
+ * contract (names, attrs, outputs, gradient) lives in @adm/core (kernels/group-norm.ts);
+ * model code runs the kernel by name when the current backend has it (see `groupNorm` below).
  */
-export const GROUP_NORM_KERNEL = 'AdmGroupNorm';
-export const GROUP_NORM_GRAD_KERNEL = 'AdmGroupNormGrad';
-
-export interface GroupNormAttrs {
-  groups: number;
-  epsilon: number;
-  /** Apply SiLU (x * sigmoid(x)) after the affine part, as ADM's `normalization` + `SiLU` pairs do. */
-  silu: boolean;
-}
+export { GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL, groupNormGradient, type GroupNormAttrs };
 
 /** [batch, spatial, channels] of a channels-last tensor, checked against the groups. */
 function layout(shape: readonly number[], groups: number): [number, number, number] {
@@ -62,21 +52,6 @@ export function groupNormKernels(addon: NativeAddon): tf.KernelConfig[] {
     },
   ];
 }
-
-/** The gradient of AdmGroupNorm (registered globally; only the native backend has the kernel). */
-export const groupNormGradient: tf.GradConfig = {
-  kernelName: GROUP_NORM_KERNEL,
-  inputsToSave: ['x', 'gamma', 'beta'],
-  outputsToSave: [false, true, true],
-  gradFunc: (dys, saved, attrs) => {
-    const dy = Array.isArray(dys) ? dys[0] : dys;
-    const [x, gamma, beta, mean, rstd] = saved;
-    // Computed here, not inside the closures: the tape calls each closure in its own tidy,
-    // which would dispose the other two gradients of one kernel call.
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, { dy, x, gamma, beta, mean, rstd }, attrs as any) as tf.Tensor[];
-    return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-  },
-};
 
 /**
  * GroupNorm(groups) with affine gamma/beta and optional SiLU on channels-last x: the fused

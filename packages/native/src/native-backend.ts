@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { registerGroupNormGradient } from '@adm/core';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { OutputPool } from './output-pool.js';
 import { NATIVE_BACKEND } from './native-kernel.js';
@@ -10,7 +11,7 @@ import { reductionKernels } from './kernels/reduction.js';
 import { softmaxKernels } from './kernels/softmax.js';
 import { transposeKernels } from './kernels/transpose.js';
 import { sliceConcatKernels } from './kernels/slice-concat.js';
-import { groupNormGradient, groupNormKernels } from './group-norm.js';
+import { groupNormKernels } from './group-norm.js';
 import { siluGradient, siluKernels } from './silu.js';
 
 /** The kernels the addon provides; every other kernel of the backend is the cpu backend's. */
@@ -84,7 +85,7 @@ export function registerNativeBackend(): NativeAddon {
     if (!ownNames.has(k.kernelName)) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   }
   for (const k of own) tf.registerKernel(k);
-  if (!tf.getGradient(groupNormGradient.kernelName)) tf.registerGradient(groupNormGradient);
+  registerGroupNormGradient();
   if (!tf.getGradient(siluGradient.kernelName)) tf.registerGradient(siluGradient);
   registered = true;
   return addon;

@@ -1,16 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, registerGroupNormGradient, type GroupNormAttrs } from '@adm/core';
 import { KernelScope, withScope } from '../kernel-scope.js';
 import { conv2dBackpropFilter, type Conv2DBackpropFilterAttrs } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputStride1, type Conv2DBackpropInputAttrs } from './conv2d-backprop-input.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 import { batchMatMulWasm, type BatchMatMulAttrs } from './batch-mat-mul.js';
 import { transposeWasm, unpackWasm } from './transpose.js';
+import { groupNormGradWasm, groupNormWasm } from './group-norm.js';
 
 type TensorInfo = tf.TensorInfo;
 
 export interface WasmKernelOptions {
   /** Replace BatchMatMul (default true). */
   batchMatMul?: boolean;
+  /** Add the fused AdmGroupNorm / AdmGroupNormGrad kernels of @adm/core's contract (default true). */
+  groupNorm?: boolean;
 }
 
 /** What registerWasmTrainingKernels did, for `adm info` and tests. */
@@ -30,7 +35,10 @@ let report: WasmKernelReport | undefined;
  * - replaces BatchMatMul: batched products through one depthwise convolution (XNNPACK
  *   grouped GEMM) and transposed operands transposed first (see batchMatMulWasm);
  * - replaces Transpose of rank >= 5 by rank-4 steps, and Unpack by slices (both were
- *   ~100x slower than a copy).
+ *   ~100x slower than a copy);
+ * - adds the fused GroupNorm(+SiLU) kernel and its gradient (@adm/core's AdmGroupNorm
+ *   contract; the UNet runs it by name), which saves ~10 kernels and their kept
+ *   intermediates per normalization.
  * Stock kernels stay the fallback. Idempotent. Must run after '@tensorflow/tfjs-backend-wasm'
  * is imported (its kernels are registered at import).
  */
@@ -99,6 +107,13 @@ export function registerWasmTrainingKernels(opts: WasmKernelOptions = {}): WasmK
       s.dispose();
     }
   });
+  if (opts.groupNorm ?? true) {
+    add(GROUP_NORM_KERNEL, ({ inputs, backend, attrs }) =>
+      groupNormWasm(backend as unknown as BackendWasm, inputs as unknown as Parameters<typeof groupNormWasm>[1], attrs as unknown as GroupNormAttrs));
+    add(GROUP_NORM_GRAD_KERNEL, ({ inputs, backend, attrs }) =>
+      groupNormGradWasm(backend as unknown as BackendWasm, inputs as unknown as Parameters<typeof groupNormGradWasm>[1], attrs as unknown as GroupNormAttrs));
+    registerGroupNormGradient();
+  }
   report = { added, replaced };
   return report;
 }

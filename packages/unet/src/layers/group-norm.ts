@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '@adm/core';
+import { ConfigError, GROUP_NORM_KERNEL } from '@adm/core';
 import type { ParameterScope } from '../parameter-scope.js';
 
-/** Kernel name of a fused GroupNorm(+SiLU) a backend may register (@adm/native does). */
-export const FUSED_GROUP_NORM = 'AdmGroupNorm';
+/** Kernel name of a fused GroupNorm(+SiLU) a backend may register (@adm/native and wasm do; contract in @adm/core). */
+export const FUSED_GROUP_NORM = GROUP_NORM_KERNEL;
 
 /** guided-diffusion's normalization(): GroupNorm(32 groups, eps 1e-5, affine) in float32, channels last. */
 export class GroupNorm {
@@ -36,7 +36,7 @@ export class GroupNorm {
   /** GN(x) * weight + bias, then SiLU when `silu` (the normalization() + SiLU pairs of guided-diffusion). */
   apply<T extends tf.Tensor>(x: T, silu = false): T {
     if (tf.getKernel(FUSED_GROUP_NORM, tf.getBackend()) !== undefined) {
-      // A backend that offers the fused kernel (the native plugin) runs it by name; its extra
+      // A backend that offers the fused kernel (native, wasm) runs it by name; its extra
       // outputs (mean, rstd) are left to the caller's tidy.
       const attrs = { groups: this.groups, epsilon: this.eps, silu };
       return (tf.engine().runKernel(FUSED_GROUP_NORM, { x, gamma: this.weight, beta: this.bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[])[0] as T;

@@ -1,0 +1,214 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, ShapeError, type GroupNormAttrs } from '@adm/core';
+
+type TensorInfo = tf.TensorInfo;
+
+/*
+ * The fused GroupNorm (+ affine, + optional SiLU) of @adm/core's kernel contract for the wasm
+ * backend, as plain loops over the wasm heap. The tf-ops formula is ~10 kernels whose
+ * intermediates all stay alive (and are saved for the gradient) until the block's tidy ends;
+ * here a call keeps only y, mean and rstd. Statistics are accumulated in float64, two passes
+ * (mean, then the biased variance of x - mean), rstd = 1 / sqrt(var + epsilon) as torch's
+ * GroupNorm computes it. The backward is that of the native addon (packages/native/addon/src/
+ * group-norm.cc), with the pre-SiLU value recomputed from x, mean, rstd, gamma and beta.
+ */
+
+const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const describe = (t: TensorInfo) => `${t.dtype} [${t.shape.join(', ')}]`;
+
+function expectFloat32(kernel: string, name: string, t: TensorInfo, shape?: readonly number[]): void {
+  const shapeOk = !shape || (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]));
+  if (t.dtype !== 'float32' || !shapeOk) {
+    throw new ShapeError(`${kernel} input ${name}: expected a float32 tensor${shape ? ` of shape [${shape.join(', ')}]` : ''}, got ${describe(t)}`);
+  }
+}
+
+/** [batch, spatial, channels] of the channels-last x, checked against the attrs. */
+function layout(kernel: string, x: TensorInfo, attrs: GroupNormAttrs): [number, number, number] {
+  const { groups, epsilon } = attrs;
+  if (!Number.isInteger(groups) || groups < 1) throw new ShapeError(`${kernel} attr groups: expected a positive integer, got ${groups}`);
+  if (!(Number.isFinite(epsilon) && epsilon >= 0)) throw new ShapeError(`${kernel} attr epsilon: expected a finite number >= 0, got ${epsilon}`);
+  expectFloat32(kernel, 'x', x);
+  const c = x.shape[x.shape.length - 1];
+  if (x.shape.length < 2 || c % groups !== 0) {
+    throw new ShapeError(`${kernel} input x: expected rank >= 2 with the last axis (channels) a multiple of ${groups} groups, got ${describe(x)}`);
+  }
+  return [x.shape[0], size(x.shape.slice(1, -1)), c];
+}
+
+/** The wasm memory as float32, a fresh view (emscripten replaces it when the memory grows). */
+const heapF32 = (backend: BackendWasm) => (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+
+/** A float32 view of a tensor's data in `heap`, which must be a view taken after the last allocation. */
+function view(backend: BackendWasm, heap: Float32Array, t: TensorInfo): Float32Array {
+  const start = backend.dataIdMap.get(t.dataId)!.memoryOffset >> 2;
+  return heap.subarray(start, start + size(t.shape));
+}
+
+/** Per-channel copy of a per-(sample, group) statistic of sample b, as float64. */
+function perChannel(stat: ArrayLike<number>, b: number, groups: number, c: number, out: Float64Array): Float64Array {
+  const cg = c / groups;
+  for (let k = 0; k < c; k++) out[k] = stat[b * groups + ((k / cg) | 0)];
+  return out;
+}
+
+/** AdmGroupNorm: inputs {x, gamma, beta} -> [y, mean, rstd] (mean, rstd shaped [batch, groups]). */
+export function groupNormWasm(backend: BackendWasm, inputs: { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }, attrs: GroupNormAttrs): TensorInfo[] {
+  const { x, gamma, beta } = inputs;
+  const [n, s, c] = layout(GROUP_NORM_KERNEL, x, attrs);
+  expectFloat32(GROUP_NORM_KERNEL, 'gamma', gamma, [c]);
+  expectFloat32(GROUP_NORM_KERNEL, 'beta', beta, [c]);
+  const { groups: G, epsilon, silu } = attrs;
+  const cg = c / G;
+  const y = backend.makeOutput([...x.shape], 'float32');
+  const meanInfo = backend.makeOutput([n, G], 'float32');
+  const rstdInfo = backend.makeOutput([n, G], 'float32');
+  // Each allocation may grow the wasm memory, which detaches earlier views: take the view now.
+  const heap = heapF32(backend);
+  const xv = view(backend, heap, x);
+  const yv = view(backend, heap, y);
+  const mv = view(backend, heap, meanInfo);
+  const rv = view(backend, heap, rstdInfo);
+  const gammaC = Float64Array.from(view(backend, heap, gamma));
+  const betaC = Float64Array.from(view(backend, heap, beta));
+  const acc = new Float64Array(c);
+  const muC = new Float64Array(c);
+  const scaleC = new Float64Array(c);
+  const count = s * cg;
+  for (let b = 0; b < n; b++) {
+    const first = b * s * c;
+    const end = first + s * c;
+    acc.fill(0);
+    for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) acc[k] += xv[o + k];
+    for (let g = 0; g < G; g++) {
+      let t = 0;
+      for (let k = g * cg; k < (g + 1) * cg; k++) t += acc[k];
+      const mu = t / count;
+      mv[b * G + g] = mu;
+      for (let k = g * cg; k < (g + 1) * cg; k++) muC[k] = mu;
+    }
+    acc.fill(0);
+    for (let o = first; o < end; o += c) {
+      for (let k = 0; k < c; k++) {
+        const d = xv[o + k] - muC[k];
+        acc[k] += d * d;
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      let t = 0;
+      for (let k = g * cg; k < (g + 1) * cg; k++) t += acc[k];
+      const r = 1 / Math.sqrt(t / count + epsilon);
+      rv[b * G + g] = r;
+      for (let k = g * cg; k < (g + 1) * cg; k++) scaleC[k] = r * gammaC[k];
+    }
+    // Two loops rather than a branch inside one, to keep the hot loop small.
+    if (silu) {
+      for (let o = first; o < end; o += c) {
+        for (let k = 0; k < c; k++) {
+          const v = (xv[o + k] - muC[k]) * scaleC[k] + betaC[k];
+          yv[o + k] = v / (1 + Math.exp(-v));
+        }
+      }
+    } else {
+      for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) yv[o + k] = (xv[o + k] - muC[k]) * scaleC[k] + betaC[k];
+    }
+  }
+  return [y, meanInfo, rstdInfo];
+}
+
+/** AdmGroupNormGrad: inputs {dy, x, gamma, beta, mean, rstd} -> [dx, dgamma, dbeta]. */
+export function groupNormGradWasm(
+  backend: BackendWasm,
+  inputs: { dy: TensorInfo; x: TensorInfo; gamma: TensorInfo; beta: TensorInfo; mean: TensorInfo; rstd: TensorInfo },
+  attrs: GroupNormAttrs,
+): TensorInfo[] {
+  const { dy, x, gamma, beta, mean, rstd } = inputs;
+  const [n, s, c] = layout(GROUP_NORM_GRAD_KERNEL, x, attrs);
+  const G = attrs.groups;
+  expectFloat32(GROUP_NORM_GRAD_KERNEL, 'dy', dy, x.shape);
+  expectFloat32(GROUP_NORM_GRAD_KERNEL, 'gamma', gamma, [c]);
+  expectFloat32(GROUP_NORM_GRAD_KERNEL, 'beta', beta, [c]);
+  expectFloat32(GROUP_NORM_GRAD_KERNEL, 'mean', mean, [n, G]);
+  expectFloat32(GROUP_NORM_GRAD_KERNEL, 'rstd', rstd, [n, G]);
+  const cg = c / G;
+  const dx = backend.makeOutput([...x.shape], 'float32');
+  const dgamma = backend.makeOutput([...gamma.shape], 'float32');
+  const dbeta = backend.makeOutput([...beta.shape], 'float32');
+  const heap = heapF32(backend); // after the allocations (see groupNormWasm)
+  const xv = view(backend, heap, x);
+  const dyv = view(backend, heap, dy);
+  const dxv = view(backend, heap, dx);
+  const mv = view(backend, heap, mean);
+  const rv = view(backend, heap, rstd);
+  const gammaC = Float64Array.from(view(backend, heap, gamma));
+  const betaC = Float64Array.from(view(backend, heap, beta));
+  const silu = !!attrs.silu;
+  const muC = new Float64Array(c);
+  const rC = new Float64Array(c);
+  // Per channel: sums of dz and dz * xhat over positions (dz: the gradient at the affine output).
+  const a1 = new Float64Array(c);
+  const a2 = new Float64Array(c);
+  const dbetaAcc = new Float64Array(c);
+  const dgammaAcc = new Float64Array(c);
+  const m1C = new Float64Array(c);
+  const m2C = new Float64Array(c);
+  const count = s * cg;
+  for (let b = 0; b < n; b++) {
+    const first = b * s * c;
+    const end = first + s * c;
+    perChannel(mv, b, G, c, muC);
+    perChannel(rv, b, G, c, rC);
+    a1.fill(0);
+    a2.fill(0);
+    // First pass: dz, kept in dx until the second pass.
+    if (silu) {
+      for (let o = first; o < end; o += c) {
+        for (let k = 0; k < c; k++) {
+          const xhat = (xv[o + k] - muC[k]) * rC[k];
+          const v = xhat * gammaC[k] + betaC[k];
+          const sg = 1 / (1 + Math.exp(-v));
+          const dz = dyv[o + k] * sg * (1 + v * (1 - sg));
+          dxv[o + k] = dz;
+          a1[k] += dz;
+          a2[k] += dz * xhat;
+        }
+      }
+    } else {
+      for (let o = first; o < end; o += c) {
+        for (let k = 0; k < c; k++) {
+          const dz = dyv[o + k];
+          dxv[o + k] = dz;
+          a1[k] += dz;
+          a2[k] += dz * (xv[o + k] - muC[k]) * rC[k];
+        }
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      let t1 = 0;
+      let t2 = 0;
+      for (let k = g * cg; k < (g + 1) * cg; k++) {
+        t1 += gammaC[k] * a1[k];
+        t2 += gammaC[k] * a2[k];
+      }
+      for (let k = g * cg; k < (g + 1) * cg; k++) {
+        m1C[k] = t1 / count;
+        m2C[k] = t2 / count;
+      }
+    }
+    for (let k = 0; k < c; k++) {
+      dbetaAcc[k] += a1[k];
+      dgammaAcc[k] += a2[k];
+    }
+    // dx = rstd * (dz * gamma - mean_group(dz * gamma) - xhat * mean_group(dz * gamma * xhat)).
+    for (let o = first; o < end; o += c) {
+      for (let k = 0; k < c; k++) {
+        const xhat = (xv[o + k] - muC[k]) * rC[k];
+        dxv[o + k] = rC[k] * (dxv[o + k] * gammaC[k] - m1C[k] - xhat * m2C[k]);
+      }
+    }
+  }
+  view(backend, heap, dgamma).set(dgammaAcc);
+  view(backend, heap, dbeta).set(dbetaAcc);
+  return [dx, dgamma, dbeta];
+}
