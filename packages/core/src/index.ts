@@ -21,3 +21,4 @@ export * from './io/torch/torch-checkpoint.js';
 export * from './pipeline/index.js';
 export * from './io/png.js';
 export * from './kernels/group-norm.js';
+export * from './lean-gradients.js';
