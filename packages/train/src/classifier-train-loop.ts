@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Classifier, ConfigError, type HasParameters, type RandomSource, SeededRandom } from '@adm/core';
+import { type Classifier, ConfigError, type HasParameters, installLeanGradients, type RandomSource, SeededRandom } from '@adm/core';
 import { join } from 'node:path';
 import { AdamW } from './adamw.js';
 import { CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
@@ -82,6 +82,9 @@ export class ClassifierTrainLoop {
   private readonly seed: number;
 
   constructor(readonly opts: ClassifierTrainLoopOptions) {
+    // the stock tfjs backward pass holds every intermediate gradient and saved activation to
+    // its end; the lean one (bitwise the same gradients) frees them as it goes (idempotent)
+    installLeanGradients();
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new ConfigError('batch_size', `must be a positive integer, got ${opts.batchSize}`);
     const info = opts.classifier.info;
     if (opts.data.imageSize !== info.imageSize || opts.data.channels !== info.inChannels) {

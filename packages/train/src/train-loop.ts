@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, type Denoiser, type HasParameters, type RandomSource, SeededRandom } from '@adm/core';
+import { ConfigError, type Denoiser, type HasParameters, installLeanGradients, type RandomSource, SeededRandom } from '@adm/core';
 import { join } from 'node:path';
 import { AdamW } from './adamw.js';
 import { CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
@@ -74,6 +74,9 @@ export class TrainLoop {
   private readonly baseLr: number;
 
   constructor(readonly opts: TrainLoopOptions) {
+    // the stock tfjs backward pass holds every intermediate gradient and saved activation to
+    // its end; the lean one (bitwise the same gradients) frees them as it goes (idempotent)
+    installLeanGradients();
     if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new ConfigError('batch_size', `must be a positive integer, got ${opts.batchSize}`);
     const info = opts.model.info;
     if (opts.data.imageSize !== info.imageSize || opts.data.channels !== info.inChannels) {
