@@ -5,10 +5,12 @@ import { registerBackendPlugin } from '@adm/core';
 import { tensorflowPlugin } from './tensorflow-plugin.js';
 import { webgpuPlugin } from './webgpu-plugin.js';
 import { wasmPlugin } from './wasm-plugin.js';
+import { wasmThreadsPlugin } from './wasm-threads-plugin.js';
 
 export { tensorflowPlugin } from './tensorflow-plugin.js';
 export { webgpuPlugin, probeWebGpu, SWIFTSHADER_ICD, type WebGpuAdapterReport } from './webgpu-plugin.js';
 export { wasmPlugin } from './wasm-plugin.js';
+export { wasmThreadsPlugin, WASM_THREADS_BACKEND } from './wasm-threads-plugin.js';
 export { registerPreciseTrig, preciseSin } from './webgpu/precise-trig.js';
 export { KernelScope, withScope } from './kernel-scope.js';
 export { registerWasmTrainingKernels, type WasmKernelReport, type WasmKernelOptions } from './wasm/register-wasm-kernels.js';
@@ -18,6 +20,7 @@ export function registerAdmBackends(): void {
   registerBackendPlugin(tensorflowPlugin);
   registerBackendPlugin(webgpuPlugin);
   registerBackendPlugin(wasmPlugin);
+  registerBackendPlugin(wasmThreadsPlugin);
 }
 
 registerAdmBackends();
