@@ -7,7 +7,8 @@ let kernels: WasmKernelReport | undefined;
 /**
  * tfjs-backend-wasm (XNNPACK, SIMD) plus the kernels it needs to train our networks
  * (see registerWasmTrainingKernels). Replaces @adm/core's plain wasm plugin by name.
- * Single-threaded in Node: tfjs turns wasm threads off there, and forcing them on is fragile.
+ * Single-threaded in Node (tfjs turns wasm threads off there); `wasm-mt` (wasm-threads-plugin.ts)
+ * is the same backend on tfjs's threaded build.
  */
 export const wasmPlugin: BackendPlugin = {
   name: 'wasm',
@@ -30,7 +31,7 @@ export const wasmPlugin: BackendPlugin = {
     const out: Record<string, string> = {};
     try {
       out.simd = String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-      out.threads = String(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === 'true' ? 'available (off in Node)' : '1';
+      out.threads = String(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === 'true' ? 'available (off in Node; see wasm-mt)' : '1 (multithreaded: wasm-mt)';
     } catch {
       /* flags are registered only once the wasm package is imported */
     }
