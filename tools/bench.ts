@@ -3,8 +3,11 @@
 // Times each workload (forward and train) on each available backend: median and min over
 // timed runs after warm-up, images/s, conv+matmul GFLOP/s, peak RSS, tensor-count growth.
 // A command, not a test: it takes minutes. See docs/benchmarks.md for results.
-import { writeFileSync, renameSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { backendPlugins, loadBackendPluginModules, useBackend } from '@adm/core';
 import { countFlops, timeSteps } from './bench/measure.js';
@@ -36,7 +39,7 @@ function parse(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') o.help = '1';
-    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup', '--checkpoint'].includes(a)) {
+    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup', '--checkpoint', '--child-out'].includes(a)) {
       if (argv[i + 1] === undefined) throw new Error(`bench: ${a} needs a value`);
       o[a.slice(2)] = argv[++i];
     } else throw new Error(`bench: unknown argument ${a} (known: --backend, --workload, --json, --runs, --warmup, --budget-s, --batch, --checkpoint, --help)`);
@@ -61,8 +64,10 @@ async function main(): Promise<number> {
   --budget-s S   time budget per case in seconds (default 300); a case whose single run is
                  estimated above it is skipped with the estimate in "note"
   --batch N      override every workload's batch size
-  --checkpoint auto|on|off   UNet gradient checkpointing in train steps (auto: on for wasm,
-                 whose 32-bit heap (4 GB) cannot hold a batch-64 MNIST step's activations)`);
+  --checkpoint auto|on|off   UNet gradient checkpointing in train steps (auto: on for wasm and
+                 wasm-mt, whose 32-bit heap (4 GB) cannot hold a batch-64 MNIST step's activations)
+Each backend runs in its own process (its peak RSS and heap are its own); wasm-mt's thread
+count is ADM_WASM_THREADS (default every core).`);
     return 0;
   }
   await loadBackendPluginModules();
@@ -71,112 +76,35 @@ async function main(): Promise<number> {
   for (const b of wantedBackends) if (!known.includes(b)) return fail(`unknown backend ${b} (known: ${known.join(', ')})`);
   const wantedWorkloads = args.workload ? args.workload.split(',').map((s) => s.trim()) : WORKLOADS.map((w) => w.name);
   for (const w of wantedWorkloads) if (!WORKLOADS.some((x) => x.name === w)) return fail(`unknown workload ${w} (known: ${WORKLOADS.map((x) => x.name).join(', ')})`);
-  const budgetMs = Number(args['budget-s'] ?? 300) * 1000;
-  const maxRuns = Number(args.runs ?? 10);
+  if (args['child-out']) {
+    // one backend, in this process: the parent reads the records from the file
+    const records = await benchBackend(wantedBackends[0], wantedWorkloads, args);
+    writeFileSync(args['child-out'], JSON.stringify(records));
+    return 0;
+  }
+  console.log(`# tfjs ${tf.version.tfjs}, Node ${process.versions.node}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg()[0].toFixed(2)}`);
   const records: BenchRecord[] = [];
-  console.log(`# tfjs ${tf.version.tfjs}, Node ${process.versions.node}, ${cpus().length} x ${cpus()[0]?.model}, load ${(await import('node:os')).loadavg()[0].toFixed(2)}`);
-
-  for (const backend of wantedBackends) {
-    const plugin = backendPlugins().find((p) => p.name === backend)!;
-    const ok = await plugin.available({ explicit: true });
-    if (ok !== true) {
-      console.log(`# ${backend}: unavailable: ${ok}`);
-      continue;
-    }
-    await useBackend(backend);
-    const details = (await plugin.describe?.()) ?? {};
-    const adapter = details.adapter;
-    console.log(`# backend ${backend}${adapter ? ` (adapter: ${adapter})` : ''}`);
-    let gflopsSeen = 0; // the rate of the last case measured on this backend, to size the next
-    for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
-      const batch = Number(args.batch ?? w.batch);
-      const ck = args.checkpoint ?? 'auto';
-      // Skip building a network whose every mode is estimated over budget (building the
-      // ImageNet model alone takes minutes).
-      const estimate = (mode: Mode) => (gflopsSeen > 0 ? (((w.gflopForward * batch) / w.batch) * (mode === 'train' ? 3 : 1) / gflopsSeen) * 1000 : 0);
-      if (w.modes.every((m) => estimate(m) > budgetMs)) {
-        for (const mode of w.modes) {
-          const note = `skipped: one step estimated at ~${round(estimate(mode) / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}`;
-          records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter, note });
-          console.log(`${w.name} ${mode} ${backend}: ${note}`);
-        }
-        continue;
-      }
-      const built = await w.build(batch, { checkpoint: ck === 'on' || (ck === 'auto' && backend === 'wasm') });
+  const dir = mkdtempSync(join(tmpdir(), 'adm-bench-'));
+  try {
+    for (const backend of wantedBackends) {
+      const out = join(dir, `${backend}.json`);
+      const passthrough = Object.entries(args).flatMap(([k, v]) => (['backend', 'json', 'child-out', 'help'].includes(k) ? [] : [`--${k}`, v]));
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...passthrough, '--backend', backend, '--child-out', out], { stdio: 'inherit', env: process.env });
+      let got: BenchRecord[] = [];
       try {
-        for (const mode of w.modes) {
-          try {
-          const base: BenchRecord = { workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter };
-          if (mode === 'train') base.loss = built.loss;
-          if (mode === 'train' && built.trainNote) base.note = built.trainNote;
-          const gflopStep = (w.gflopForward * batch) / w.batch * (mode === 'train' ? 3 : 1);
-          const estMs = gflopsSeen > 0 ? (gflopStep / gflopsSeen) * 1000 : 0;
-          if (estMs > budgetMs) {
-            const rec = { ...base, note: `skipped: one step estimated at ~${round(estMs / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}` };
-            records.push(rec);
-            console.log(`${w.name} ${mode} ${backend}: ${rec.note}`);
-            continue;
-          }
-          const step = mode === 'forward' ? built.forward : built.train;
-          const big = w.gflopForward > 100;
-          const warmup = Math.max(1, Number(args.warmup ?? (big ? 1 : 2)));
-          // Warm-up first (the first call compiles shaders / sets up operators); the first
-          // warm-up call runs under tf.profile to count its conv/matmul FLOPs, the last one
-          // is timed to size the number of runs to the budget.
-          const flop = await countFlops(step);
-          let perRun = 0;
-          for (let i = 1; i < warmup; i++) {
-            const t0 = performance.now();
-            await step();
-            perRun = performance.now() - t0;
-          }
-          if (warmup === 1) {
-            const t0 = performance.now();
-            await step();
-            perRun = performance.now() - t0;
-          }
-          let runs = maxRuns;
-          let note: string | undefined;
-          if (perRun * runs > budgetMs) {
-            runs = Math.max(1, Math.min(maxRuns, Math.floor(budgetMs / Math.max(perRun, 1))));
-            if (runs < maxRuns) note = `${runs} timed runs (not ${maxRuns}): ~${round(perRun / 1000, 1)} s per step, --budget-s ${budgetMs / 1000}`;
-          }
-          // With warmup 1 the timed sizing call above is an extra warm-up call.
-          const timing = await timeSteps(step, 0, runs);
-          const rec: BenchRecord = {
-            ...base,
-            ms_median: round(timing.msMedian),
-            ms_min: round(timing.msMin),
-            cpu_ms_median: round(timing.cpuMsMedian),
-            load_avg: round(loadavg()[0], 2),
-            images_per_s: round((batch * 1000) / timing.msMedian, 3),
-            gflops: round(flop / 1e9 / (timing.msMedian / 1000), 2),
-            rss_peak_mb: round(timing.rssPeakMb, 0),
-            tensor_growth: timing.tensorGrowth,
-            runs,
-            warmup: warmup === 1 ? 2 : warmup,
-            gflop_per_step: round(flop / 1e9, 3),
-            note: [base.note, note].filter(Boolean).join('; ') || undefined,
-          };
-          gflopsSeen = rec.gflops!;
-          records.push(rec);
-          console.log(
-            `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms (cpu ${rec.cpu_ms_median} ms)  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${rec.note ? `  (${rec.note})` : ''}`,
-          );
-          } catch (e) {
-            // One failing case (e.g. out of memory) is recorded and the others still run.
-            let msg = (e as Error).message.split('\n')[0];
-            // wasm32 cannot grow its heap past 4 GB; tfjs then fails with an unrelated-looking error.
-            const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
-            if (heap && heap >= 2 ** 32 - 2 ** 26) msg = `out of memory: the wasm heap is at the 32-bit limit (${Math.round(heap / 2 ** 20)} MB) (${msg})`;
-            records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: round(process.memoryUsage.rss() / 2 ** 20, 0), tensor_growth: null, runs: 0, warmup: 0, note: `failed: ${msg}` });
-            console.log(`${w.name} ${mode} ${backend}: failed: ${msg}`);
-          }
+        got = JSON.parse(readFileSync(out, 'utf8')) as BenchRecord[];
+      } catch {
+        // the child died (e.g. aborted by the wasm runtime): record why for each case it owed
+        const why = `failed: the ${backend} process ended without results (exit ${child.status ?? child.signal})`;
+        console.log(`# ${backend}: ${why}`);
+        for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
+          for (const mode of w.modes) records.push({ workload: w.name, backend, mode, batch: Number(args.batch ?? w.batch), ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, note: why });
         }
-      } finally {
-        built.dispose();
       }
+      records.push(...got);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   printTable(records);
   if (args.json) {
@@ -186,6 +114,114 @@ async function main(): Promise<number> {
     console.log(`# wrote ${records.length} records to ${args.json}`);
   }
   return 0;
+}
+
+/** Every wanted workload and mode on one backend (in this process). */
+async function benchBackend(backend: string, wantedWorkloads: string[], args: Record<string, string>): Promise<BenchRecord[]> {
+  const budgetMs = Number(args['budget-s'] ?? 300) * 1000;
+  const maxRuns = Number(args.runs ?? 10);
+  const records: BenchRecord[] = [];
+  const plugin = backendPlugins().find((p) => p.name === backend)!;
+  const ok = await plugin.available({ explicit: true });
+  if (ok !== true) {
+    console.log(`# ${backend}: unavailable: ${ok}`);
+    return records;
+  }
+  await useBackend(backend);
+  const details = (await plugin.describe?.()) ?? {};
+  const adapter = details.adapter;
+  console.log(`# backend ${backend}${adapter ? ` (adapter: ${adapter})` : ''}`);
+  let gflopsSeen = 0; // the rate of the last case measured on this backend, to size the next
+  for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
+    const batch = Number(args.batch ?? w.batch);
+    const ck = args.checkpoint ?? 'auto';
+    // Skip building a network whose every mode is estimated over budget (building the
+    // ImageNet model alone takes minutes).
+    const estimate = (mode: Mode) => (gflopsSeen > 0 ? (((w.gflopForward * batch) / w.batch) * (mode === 'train' ? 3 : 1) / gflopsSeen) * 1000 : 0);
+    if (w.modes.every((m) => estimate(m) > budgetMs)) {
+      for (const mode of w.modes) {
+        const note = `skipped: one step estimated at ~${round(estimate(mode) / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}`;
+        records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter, note });
+        console.log(`${w.name} ${mode} ${backend}: ${note}`);
+      }
+      continue;
+    }
+    const built = await w.build(batch, { checkpoint: ck === 'on' || (ck === 'auto' && backend.startsWith('wasm')) });
+    try {
+      for (const mode of w.modes) {
+        try {
+        const base: BenchRecord = { workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter };
+        if (mode === 'train') base.loss = built.loss;
+        if (mode === 'train' && built.trainNote) base.note = built.trainNote;
+        const gflopStep = (w.gflopForward * batch) / w.batch * (mode === 'train' ? 3 : 1);
+        const estMs = gflopsSeen > 0 ? (gflopStep / gflopsSeen) * 1000 : 0;
+        if (estMs > budgetMs) {
+          const rec = { ...base, note: `skipped: one step estimated at ~${round(estMs / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}` };
+          records.push(rec);
+          console.log(`${w.name} ${mode} ${backend}: ${rec.note}`);
+          continue;
+        }
+        const step = mode === 'forward' ? built.forward : built.train;
+        const big = w.gflopForward > 100;
+        const warmup = Math.max(1, Number(args.warmup ?? (big ? 1 : 2)));
+        // Warm-up first (the first call compiles shaders / sets up operators); the first
+        // warm-up call runs under tf.profile to count its conv/matmul FLOPs, the last one
+        // is timed to size the number of runs to the budget.
+        const flop = await countFlops(step);
+        let perRun = 0;
+        for (let i = 1; i < warmup; i++) {
+          const t0 = performance.now();
+          await step();
+          perRun = performance.now() - t0;
+        }
+        if (warmup === 1) {
+          const t0 = performance.now();
+          await step();
+          perRun = performance.now() - t0;
+        }
+        let runs = maxRuns;
+        let note: string | undefined;
+        if (perRun * runs > budgetMs) {
+          runs = Math.max(1, Math.min(maxRuns, Math.floor(budgetMs / Math.max(perRun, 1))));
+          if (runs < maxRuns) note = `${runs} timed runs (not ${maxRuns}): ~${round(perRun / 1000, 1)} s per step, --budget-s ${budgetMs / 1000}`;
+        }
+        // With warmup 1 the timed sizing call above is an extra warm-up call.
+        const timing = await timeSteps(step, 0, runs);
+        const rec: BenchRecord = {
+          ...base,
+          ms_median: round(timing.msMedian),
+          ms_min: round(timing.msMin),
+          cpu_ms_median: round(timing.cpuMsMedian),
+          load_avg: round(loadavg()[0], 2),
+          images_per_s: round((batch * 1000) / timing.msMedian, 3),
+          gflops: round(flop / 1e9 / (timing.msMedian / 1000), 2),
+          rss_peak_mb: round(timing.rssPeakMb, 0),
+          tensor_growth: timing.tensorGrowth,
+          runs,
+          warmup: warmup === 1 ? 2 : warmup,
+          gflop_per_step: round(flop / 1e9, 3),
+          note: [base.note, note].filter(Boolean).join('; ') || undefined,
+        };
+        gflopsSeen = rec.gflops!;
+        records.push(rec);
+        console.log(
+          `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms (cpu ${rec.cpu_ms_median} ms)  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${rec.note ? `  (${rec.note})` : ''}`,
+        );
+        } catch (e) {
+          // One failing case (e.g. out of memory) is recorded and the others still run.
+          let msg = (e as Error).message.split('\n')[0];
+          // wasm32 cannot grow its heap past 4 GB; tfjs then fails with an unrelated-looking error.
+          const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
+          if (heap && heap >= 2 ** 32 - 2 ** 26) msg = `out of memory: the wasm heap is at the 32-bit limit (${Math.round(heap / 2 ** 20)} MB) (${msg})`;
+          records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: round(process.memoryUsage.rss() / 2 ** 20, 0), tensor_growth: null, runs: 0, warmup: 0, note: `failed: ${msg}` });
+          console.log(`${w.name} ${mode} ${backend}: failed: ${msg}`);
+        }
+      }
+    } finally {
+      built.dispose();
+    }
+  }
+  return records;
 }
 
 function printTable(records: BenchRecord[]): void {
