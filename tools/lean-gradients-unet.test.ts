@@ -2,8 +2,9 @@
 // gradients (GaussianDiffusion.trainingLosses with learned sigmas) are bitwise those of
 // tfjs-core's stock backward pass, with and without use_checkpoint. Gradient checkpointing
 // (packages/unet/src/layers/checkpointing.ts) calls engine.gradients inside a gradient
-// function one tape level deeper; the lean pass must leave that nested call to the stock code
-// and still free its own tensors. Lives under tools/ because packages may not import each other.
+// function one tape level deeper; the lean pass runs that nested call unrecorded and must
+// leave the outer tape as the checkpointing expects. Lives under tools/ because packages may
+// not import each other.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createGaussianDiffusion, installLeanGradients, leanGradientsInstalled, SeededRandom, useBackend } from '@adm/core';

@@ -40,6 +40,38 @@ function expectBitwiseEqual(a: tf.Tensor, b: tf.Tensor, label: string): void {
 
 const randn = (shape: number[], seed: number, std = 1) => tf.randomNormal(shape, 0, std, 'float32', seed);
 
+/**
+ * Gradient checkpointing as @adm/unet does it (packages/unet/src/layers/checkpointing.ts):
+ * the op keeps only its inputs; its gradient recomputes `fn` and differentiates it with
+ * engine.gradients one gradientDepth level deeper, then removes the tape nodes it added.
+ */
+function checkpointed(fn: (h: tf.Tensor, w: tf.Tensor) => tf.Tensor, recompute = fn): (h: tf.Tensor, w: tf.Tensor) => tf.Tensor {
+  const engine = tf.engine() as unknown as {
+    state: { gradientDepth: number; activeTape: Array<{ saved?: tf.Tensor[] }> | null };
+    gradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor, allow: boolean): { value: tf.Tensor; grads: tf.Tensor[] };
+  };
+  return tf.customGrad(((h: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([h, w]);
+    return {
+      value: tf.tidy(() => fn(h, w)),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const state = engine.state;
+        const start = state.activeTape?.length ?? 0;
+        state.gradientDepth++;
+        try {
+          const { value, grads } = engine.gradients(() => recompute(saved[0], saved[1]), [saved[0], saved[1]], dy, true);
+          value.dispose();
+          return grads;
+        } finally {
+          state.gradientDepth--;
+          const added = state.activeTape ? state.activeTape.splice(start) : [];
+          for (const node of added) for (const t of node.saved ?? []) t.dispose();
+        }
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (h: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+}
+
 describe('installLeanGradients', () => {
   it('is idempotent and its uninstall functions restore the stock method', () => {
     const engine = tf.engine() as unknown as { gradients: unknown };
@@ -149,6 +181,36 @@ describe('installLeanGradients', () => {
     expectBitwiseEqual(trained.stock.w, trained.lean.w, 'w after Adam');
     expectBitwiseEqual(trained.stock.b, trained.lean.b, 'b after Adam');
     tf.dispose([...Object.values(vs), ...Object.values(trained.stock), ...Object.values(trained.lean), x, labels]);
+  });
+
+  it('gives the stock gradients for gradient checkpointing (engine.gradients one level deeper inside a gradient function), nothing left behind', () => {
+    // blocks: h -> tanh(h W) + h, with W used twice through a fan-out inside
+    const blockFn = (h: tf.Tensor, w: tf.Tensor) => tf.add(tf.tanh(tf.matMul(tf.matMul(h, w), w)), h);
+    // d/dz sum(sin(z w)) = cos(z w) w^T, recomputed in the backward pass with tf.grad: a
+    // higher-order gradient inside the nested call (the forward pass of a custom op records
+    // no tape, so it uses the closed form)
+    const gradBlockFn = (h: tf.Tensor, w: tf.Tensor) => tf.matMul(tf.cos(tf.matMul(h, w)), w, false, true);
+    const gradBlockByGrad = (h: tf.Tensor, w: tf.Tensor) => tf.grad((z: tf.Tensor) => tf.sum(tf.sin(tf.matMul(z, w))))(h);
+    const blocks = [checkpointed(blockFn), checkpointed(gradBlockFn, gradBlockByGrad), checkpointed(blockFn)];
+    const x = randn([5, 4], 20);
+    const ws = [randn([4, 4], 21, 0.5), randn([4, 4], 22, 0.5), randn([4, 4], 23, 0.5)];
+    const f = (x: tf.Tensor, ...ws: tf.Tensor[]) => {
+      let h = x;
+      blocks.forEach((b, i) => (h = b(h, ws[i])));
+      return tf.sum(tf.square(h));
+    };
+    const before = tf.memory().numTensors;
+    const { stock, lean } = bothWays(() => tf.grads(f)([x, ...ws]));
+    stock.forEach((g, i) => expectBitwiseEqual(g, lean[i], `grad ${i}`));
+    tf.dispose([...stock, ...lean]);
+    expect(tf.memory().numTensors).toBe(before);
+    // and the same as without checkpointing (up to float rounding: other op grouping)
+    const plain = tf.grads((x: tf.Tensor, ...ws: tf.Tensor[]) => tf.sum(tf.square(blockFn(gradBlockFn(blockFn(x, ws[0]), ws[1]), ws[2]))))([x, ...ws]);
+    const u = installLeanGradients();
+    undo.push(u);
+    const leanAgain = tf.grads(f)([x, ...ws]);
+    plain.forEach((g, i) => expect(tf.max(tf.abs(tf.sub(g, leanAgain[i]))).dataSync()[0]).toBeLessThan(1e-5));
+    tf.dispose([...plain, ...leanAgain, x, ...ws]);
   });
 
   it('falls back to the stock code for higher-order gradients', () => {

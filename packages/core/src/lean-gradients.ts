@@ -14,10 +14,18 @@ import * as tf from '@tensorflow/tfjs';
 // - a node's output gradients (its dy's) are disposed once the node is processed, unless one
 //   is the gradient of a requested x or the caller's dy (or still referenced elsewhere);
 // - at top level (gradientDepth 0) a node's saved tensors are disposed once it is processed.
-// Higher-order and nested calls (gradientDepth > 0: tf.grad of tf.grad, or the gradient
-// checkpointing of @adm/unet, which calls engine.gradients inside a gradient function) use
-// the stock implementation: there the backward pass itself is recorded on a tape, and the
-// tensors it touches may be needed by the outer computation.
+//
+// Nested calls. A call at gradientDepth > 0 made while some gradients() call is running its
+// forward function (tf.grad of tf.grad: higher-order gradients) needs its backward pass
+// recorded on the tape, and goes to the stock implementation. So does anything nested in a
+// stock call. One nested case is handled leanly: a gradient function of a lean backward pass
+// that raises gradientDepth by one and calls engine.gradients (what @adm/unet's gradient
+// checkpointing does, so that the engine does not reset the tape under the outer pass). No
+// one can differentiate through that call's backward pass (the outer backward pass records
+// nothing), so it runs unrecorded (gradientDepth 0 while its gradient functions run, which
+// only skips recording: same kernels, same values) and frees as at top level, but disposes
+// saved tensors only of the tape nodes its own forward function added; it leaves the tape
+// to its caller, as the stock code does at depth > 0.
 
 /** The tfjs-core tape node (tape.ts's TapeNode), as the engine records it. */
 interface TapeNode {
@@ -33,7 +41,7 @@ type GradientsFn = <T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?: T, al
 
 /** The Engine internals the backward pass needs (private in tfjs-core's typings, public at runtime). */
 interface EngineInternals {
-  state: { gradientDepth: number; activeTape: TapeNode[] | null };
+  state: { gradientDepth: number; activeTape: TapeNode[] | null; nextTapeNodeId: number };
   gradients: GradientsFn;
   tidy<T extends tf.TensorContainer>(nameOrFn: string | (() => T), fn?: () => T): T;
   startTape(): void;
@@ -42,6 +50,10 @@ interface EngineInternals {
 }
 
 const INSTALLED = Symbol.for('@adm/core.leanGradients');
+
+/** What the gradients() calls in progress are doing, innermost last. */
+type Frame = { kind: 'forward' } | { kind: 'stock' } | { kind: 'backward'; depth: number };
+const frames: Frame[] = [];
 
 interface Installation {
   count: number;
@@ -66,8 +78,16 @@ export function installLeanGradients(): () => void {
     inst = { count: 0, previous, hadOwn };
     engine[INSTALLED] = inst;
     engine.gradients = function leanGradients<T extends tf.Tensor>(f: () => T, xs: tf.Tensor[], dy?: T, allowNoGradients = false) {
-      if (engine.state.gradientDepth > 0) return stock.call(engine, f, xs, dy, allowNoGradients) as { value: T; grads: tf.Tensor[] };
-      return gradientsLean(engine, f, xs, dy, allowNoGradients);
+      const depth = engine.state.gradientDepth;
+      const top = frames[frames.length - 1];
+      if (depth === 0) return gradientsLean(engine, f, xs, dy, allowNoGradients, 'top');
+      if (top?.kind === 'backward' && depth === top.depth + 1) return gradientsLean(engine, f, xs, dy, allowNoGradients, 'nested');
+      frames.push({ kind: 'stock' });
+      try {
+        return stock.call(engine, f, xs, dy, allowNoGradients) as { value: T; grads: tf.Tensor[] };
+      } finally {
+        frames.pop();
+      }
     } as GradientsFn;
   }
   inst.count++;
@@ -88,91 +108,125 @@ export function leanGradientsInstalled(): boolean {
   return (tf.engine() as unknown as { [INSTALLED]?: Installation })[INSTALLED] !== undefined;
 }
 
-/** Engine.gradients at gradientDepth 0, with the checks and messages of tfjs-core 4.22. */
-function gradientsLean<T extends tf.Tensor>(engine: EngineInternals, f: () => T, xs: tf.Tensor[], dy: T | undefined, allowNoGradients: boolean): { value: T; grads: tf.Tensor[] } {
+/**
+ * Engine.gradients, with the checks and messages of tfjs-core 4.22. 'top': called at
+ * gradientDepth 0. 'nested': called by a gradient function of a lean backward pass, one
+ * depth level above it (see the header).
+ */
+function gradientsLean<T extends tf.Tensor>(engine: EngineInternals, f: () => T, xs: tf.Tensor[], dy: T | undefined, allowNoGradients: boolean, mode: 'top' | 'nested'): { value: T; grads: tf.Tensor[] } {
   if (!(xs.length > 0)) throw new Error('gradients() received an empty list of xs.');
   if (dy != null && dy.dtype !== 'float32') {
     throw new Error(`dy must have 'float32' dtype, but has '${dy.dtype}'`);
   }
+  const state = engine.state;
+  // a top-level call from inside a gradient function replaces the tape (as the stock code
+  // does); the outer pass's tape is put back afterwards so that pass can go on
+  const outerTape = state.activeTape;
+  const insideBackward = frames.some((fr) => fr.kind === 'backward');
+  // tape nodes with ids from here on are recorded by this call's forward function
+  const firstNodeId = state.nextTapeNodeId;
   engine.startTape();
+  frames.push({ kind: 'forward' });
   let y: T;
   try {
     y = engine.tidy('forward', f);
   } finally {
+    frames.pop();
     engine.endTape();
   }
   if (!(y instanceof tf.Tensor)) throw new Error('The result y returned by f() must be a tensor.');
-  // The tape this call recorded; kept here so that a gradient function that (wrongly) starts
-  // a fresh depth-0 tape cannot make the clean-up below miss it.
-  const tape = engine.state.activeTape ?? [];
+  const liveTape = state.activeTape;
+  const tape = liveTape ?? [];
   const filteredTape = filteredNodesXToY(tape, xs, y);
   if (!allowNoGradients && filteredTape.length === 0 && xs.length > 0) {
     throw new Error('Cannot compute gradient of y=f(x) with respect to x. Make sure ' +
       'that the f you passed encloses all operations that lead from x ' +
       'to y.');
   }
-  return engine.tidy('backward', () => {
-    // Tensors made from here on belong to this backward pass; only those are freed early.
-    const firstBackwardId = engine.constructor.nextTensorId;
-    const grads = new GradientMap();
-    grads.set(y.id, dy == null ? tf.ones(y.shape) : dy);
-    const xIds = new Set(xs.map((x) => x.id));
-    const disposable = (t: tf.Tensor): boolean => t !== dy && t.id >= firstBackwardId && !t.kept && !(t instanceof tf.Variable);
-    for (let i = filteredTape.length - 1; i >= 0; i--) {
-      const node = filteredTape[i];
-      const dys = node.outputs.map((o) => grads.get(o.id) ?? null);
-      if (node.gradient == null) {
-        throw new Error('Cannot compute gradient: gradient function not found ' +
-          `for ${node.kernelName}.`);
+  const depth = state.gradientDepth;
+  // nothing records this backward pass: at top level the tape is off already; nested, it
+  // would be recorded only to be thrown away by the caller
+  state.gradientDepth = 0;
+  frames.push({ kind: 'backward', depth: 0 });
+  try {
+    return engine.tidy('backward', () => {
+      const grads = backpropagate(engine, filteredTape, xs, y, dy, (node) => mode === 'top' || node.id >= firstNodeId);
+      if (mode === 'top') {
+        for (const node of tape) for (const t of node.saved ?? []) t.dispose();
+        state.activeTape = insideBackward ? outerTape : null;
       }
-      const gradient = node.gradient;
-      // One tidy per node: tensors its gradient function makes eagerly (outside the
-      // closures) die with it; the accumulated input gradients are returned and survive.
-      engine.tidy(() => {
-        const inputGradients = gradient(dys);
-        const touched: tf.Tensor[] = [];
-        for (const inputName in node.inputs) {
-          if (!(inputName in inputGradients)) {
-            throw new Error(`Cannot backprop through input ${inputName}. ` +
-              `Available gradients found: ${Object.keys(inputGradients)}.`);
-          }
-          const dx = engine.tidy(() => inputGradients[inputName]());
-          if (dx.dtype !== 'float32') {
-            throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ` +
-              `${inputName} must have 'float32' dtype, but has '${dx.dtype}'`);
-          }
-          const x = node.inputs[inputName];
-          if (!shapesEqual(dx.shape, x.shape)) {
-            throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ` +
-              `'${inputName}' has shape '${dx.shape}', which does not match ` +
-              `the shape of the input '${x.shape}'`);
-          }
-          const cur = grads.get(x.id);
-          if (cur == null) {
-            grads.set(x.id, dx);
-          } else {
-            // the stock accumulation: add in tape order, free the previous sum
-            grads.set(x.id, tf.add(cur, dx));
-            cur.dispose();
-          }
-          touched.push(grads.get(x.id)!);
-        }
-        return touched;
-      });
-      // The node's output gradients are dead now, unless they are results.
-      for (const o of node.outputs) {
-        if (xIds.has(o.id)) continue;
-        const g = grads.delete(o.id);
-        if (g && disposable(g) && !grads.references(g)) g.dispose();
-      }
-      // At depth 0 nothing records the backward pass, so the node's saved tensors are dead.
-      for (const t of node.saved ?? []) if (!grads.references(t)) t.dispose();
+      return { value: y, grads };
+    });
+  } finally {
+    frames.pop();
+    state.gradientDepth = depth;
+    if (mode === 'nested') state.activeTape = liveTape;
+  }
+}
+
+/**
+ * tape.ts's backpropagateGradients (same gradient calls, checks and accumulation order), one
+ * tidy per node, freeing each node's output gradients when it is done and its saved tensors
+ * where `ownsSaved(node)`. Returns the gradients of `xs`.
+ */
+function backpropagate(engine: EngineInternals, filteredTape: readonly TapeNode[], xs: readonly tf.Tensor[], y: tf.Tensor, dy: tf.Tensor | undefined, ownsSaved: (node: TapeNode) => boolean): tf.Tensor[] {
+  // Tensors made from here on belong to this backward pass; only those are freed early.
+  const firstBackwardId = engine.constructor.nextTensorId;
+  const grads = new GradientMap();
+  grads.set(y.id, dy == null ? tf.ones(y.shape) : dy);
+  const xIds = new Set(xs.map((x) => x.id));
+  const disposable = (t: tf.Tensor): boolean => t !== dy && t.id >= firstBackwardId && !t.kept && !(t instanceof tf.Variable);
+  for (let i = filteredTape.length - 1; i >= 0; i--) {
+    const node = filteredTape[i];
+    const dys = node.outputs.map((o) => grads.get(o.id) ?? null);
+    if (node.gradient == null) {
+      throw new Error('Cannot compute gradient: gradient function not found ' +
+        `for ${node.kernelName}.`);
     }
-    const result = xs.map((x) => grads.get(x.id)) as tf.Tensor[];
-    for (const node of tape) for (const t of node.saved ?? []) t.dispose();
-    engine.state.activeTape = null;
-    return { value: y, grads: result };
-  });
+    const gradient = node.gradient;
+    // One tidy per node: tensors its gradient function makes eagerly (outside the
+    // closures) die with it; the accumulated input gradients are returned and survive.
+    engine.tidy(() => {
+      const inputGradients = gradient(dys);
+      const touched: tf.Tensor[] = [];
+      for (const inputName in node.inputs) {
+        if (!(inputName in inputGradients)) {
+          throw new Error(`Cannot backprop through input ${inputName}. ` +
+            `Available gradients found: ${Object.keys(inputGradients)}.`);
+        }
+        const dx = engine.tidy(() => inputGradients[inputName]());
+        if (dx.dtype !== 'float32') {
+          throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ` +
+            `${inputName} must have 'float32' dtype, but has '${dx.dtype}'`);
+        }
+        const x = node.inputs[inputName];
+        if (!shapesEqual(dx.shape, x.shape)) {
+          throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ` +
+            `'${inputName}' has shape '${dx.shape}', which does not match ` +
+            `the shape of the input '${x.shape}'`);
+        }
+        const cur = grads.get(x.id);
+        if (cur == null) {
+          grads.set(x.id, dx);
+        } else {
+          // the stock accumulation: add in tape order, free the previous sum
+          grads.set(x.id, tf.add(cur, dx));
+          cur.dispose();
+        }
+        touched.push(grads.get(x.id)!);
+      }
+      return touched;
+    });
+    // The node's output gradients are dead now, unless they are results.
+    for (const o of node.outputs) {
+      if (xIds.has(o.id)) continue;
+      const g = grads.delete(o.id);
+      if (g && disposable(g) && !grads.references(g)) g.dispose();
+    }
+    // Nothing records this backward pass, so the node's saved tensors are dead.
+    if (ownsSaved(node)) for (const t of node.saved ?? []) if (!grads.references(t)) t.dispose();
+  }
+  return xs.map((x) => grads.get(x.id)) as tf.Tensor[];
 }
 
 /** Tensor id -> accumulated gradient, counting how many entries hold each tensor. */
