@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, ShapeError, type GroupNormAttrs } from '@adm/core';
+import { AdmError, GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, ShapeError, type GroupNormAttrs } from '@adm/core';
+import type { KernelScope } from '../kernel-scope.js';
 
 type TensorInfo = tf.TensorInfo;
 
@@ -12,6 +13,8 @@ type TensorInfo = tf.TensorInfo;
  * (mean, then the biased variance of x - mean), rstd = 1 / sqrt(var + epsilon) as torch's
  * GroupNorm computes it. The backward is that of the native addon (packages/native/addon/src/
  * group-norm.cc), with the pre-SiLU value recomputed from x, mean, rstd, gamma and beta.
+ * The sigmoid of SiLU is the backend's own Sigmoid kernel (XNNPACK, SIMD) on a temporary:
+ * Math.exp per element cost twice as much as the rest of the kernel together.
  */
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -42,8 +45,12 @@ const heapF32 = (backend: BackendWasm) => (backend.wasm as unknown as { HEAPF32:
 
 /** A float32 view of a tensor's data in `heap`, which must be a view taken after the last allocation. */
 function view(backend: BackendWasm, heap: Float32Array, t: TensorInfo): Float32Array {
-  const start = backend.dataIdMap.get(t.dataId)!.memoryOffset >> 2;
-  return heap.subarray(start, start + size(t.shape));
+  // Division, not `>> 2`: offsets pass 2^31 once the heap grows beyond 2 GiB.
+  const start = backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+  const end = start + size(t.shape);
+  // A shared (threaded) heap is not detached when it grows, only outgrown: never read short.
+  if (end > heap.length) throw new AdmError(`wasm heap view of ${heap.length} floats ends before tensor data [${start}, ${end}): the module's HEAPF32 is stale`);
+  return heap.subarray(start, end);
 }
 
 /** Per-channel copy of a per-(sample, group) statistic of sample b, as float64. */
@@ -54,9 +61,10 @@ function perChannel(stat: ArrayLike<number>, b: number, groups: number, c: numbe
 }
 
 /** AdmGroupNorm: inputs {x, gamma, beta} -> [y, mean, rstd] (mean, rstd shaped [batch, groups]). */
-export function groupNormWasm(backend: BackendWasm, inputs: { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }, attrs: GroupNormAttrs): TensorInfo[] {
+export function groupNormWasm(s: KernelScope, inputs: { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo }, attrs: GroupNormAttrs): TensorInfo[] {
+  const backend = s.backend as unknown as BackendWasm;
   const { x, gamma, beta } = inputs;
-  const [n, s, c] = layout(GROUP_NORM_KERNEL, x, attrs);
+  const [n, spatial, c] = layout(GROUP_NORM_KERNEL, x, attrs);
   expectFloat32(GROUP_NORM_KERNEL, 'gamma', gamma, [c]);
   expectFloat32(GROUP_NORM_KERNEL, 'beta', beta, [c]);
   const { groups: G, epsilon, silu } = attrs;
@@ -75,10 +83,10 @@ export function groupNormWasm(backend: BackendWasm, inputs: { x: TensorInfo; gam
   const acc = new Float64Array(c);
   const muC = new Float64Array(c);
   const scaleC = new Float64Array(c);
-  const count = s * cg;
+  const count = spatial * cg;
   for (let b = 0; b < n; b++) {
-    const first = b * s * c;
-    const end = first + s * c;
+    const first = b * spatial * c;
+    const end = first + spatial * c;
     acc.fill(0);
     for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) acc[k] += xv[o + k];
     for (let g = 0; g < G; g++) {
@@ -102,29 +110,28 @@ export function groupNormWasm(backend: BackendWasm, inputs: { x: TensorInfo; gam
       rv[b * G + g] = r;
       for (let k = g * cg; k < (g + 1) * cg; k++) scaleC[k] = r * gammaC[k];
     }
-    // Two loops rather than a branch inside one, to keep the hot loop small.
-    if (silu) {
-      for (let o = first; o < end; o += c) {
-        for (let k = 0; k < c; k++) {
-          const v = (xv[o + k] - muC[k]) * scaleC[k] + betaC[k];
-          yv[o + k] = v / (1 + Math.exp(-v));
-        }
-      }
-    } else {
-      for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) yv[o + k] = (xv[o + k] - muC[k]) * scaleC[k] + betaC[k];
-    }
+    for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) yv[o + k] = (xv[o + k] - muC[k]) * scaleC[k] + betaC[k];
+  }
+  if (silu) {
+    const sig = s.run('Sigmoid', { x: y });
+    const h = heapF32(backend); // Sigmoid allocated: earlier views may be detached
+    const out = view(backend, h, y);
+    const sg = view(backend, h, sig);
+    for (let i = 0; i < out.length; i++) out[i] *= sg[i];
+    s.free(sig);
   }
   return [y, meanInfo, rstdInfo];
 }
 
 /** AdmGroupNormGrad: inputs {dy, x, gamma, beta, mean, rstd} -> [dx, dgamma, dbeta]. */
 export function groupNormGradWasm(
-  backend: BackendWasm,
+  s: KernelScope,
   inputs: { dy: TensorInfo; x: TensorInfo; gamma: TensorInfo; beta: TensorInfo; mean: TensorInfo; rstd: TensorInfo },
   attrs: GroupNormAttrs,
 ): TensorInfo[] {
+  const backend = s.backend as unknown as BackendWasm;
   const { dy, x, gamma, beta, mean, rstd } = inputs;
-  const [n, s, c] = layout(GROUP_NORM_GRAD_KERNEL, x, attrs);
+  const [n, spatial, c] = layout(GROUP_NORM_GRAD_KERNEL, x, attrs);
   const G = attrs.groups;
   expectFloat32(GROUP_NORM_GRAD_KERNEL, 'dy', dy, x.shape);
   expectFloat32(GROUP_NORM_GRAD_KERNEL, 'gamma', gamma, [c]);
@@ -135,17 +142,29 @@ export function groupNormGradWasm(
   const dx = backend.makeOutput([...x.shape], 'float32');
   const dgamma = backend.makeOutput([...gamma.shape], 'float32');
   const dbeta = backend.makeOutput([...beta.shape], 'float32');
-  const heap = heapF32(backend); // after the allocations (see groupNormWasm)
-  const xv = view(backend, heap, x);
-  const dyv = view(backend, heap, dy);
-  const dxv = view(backend, heap, dx);
-  const mv = view(backend, heap, mean);
-  const rv = view(backend, heap, rstd);
-  const gammaC = Float64Array.from(view(backend, heap, gamma));
-  const betaC = Float64Array.from(view(backend, heap, beta));
   const silu = !!attrs.silu;
+  const gammaC = Float64Array.from(view(backend, heapF32(backend), gamma));
+  const betaC = Float64Array.from(view(backend, heapF32(backend), beta));
   const muC = new Float64Array(c);
   const rC = new Float64Array(c);
+  const block = spatial * c;
+  let sig: TensorInfo | undefined;
+  if (silu) {
+    // The pre-SiLU value v = xhat * gamma + beta goes into dx, and its sigmoid into a temporary.
+    const heap = heapF32(backend);
+    const [xv, dxv, mv, rv] = [x, dx, mean, rstd].map((t) => view(backend, heap, t));
+    for (let b = 0; b < n; b++) {
+      perChannel(mv, b, G, c, muC);
+      perChannel(rv, b, G, c, rC);
+      for (let o = b * block; o < (b + 1) * block; o += c) {
+        for (let k = 0; k < c; k++) dxv[o + k] = (xv[o + k] - muC[k]) * rC[k] * gammaC[k] + betaC[k];
+      }
+    }
+    sig = s.run('Sigmoid', { x: dx });
+  }
+  const heap = heapF32(backend); // after every allocation (see groupNormWasm)
+  const [xv, dyv, dxv, mv, rv] = [x, dy, dx, mean, rstd].map((t) => view(backend, heap, t));
+  const sv = sig ? view(backend, heap, sig) : undefined;
   // Per channel: sums of dz and dz * xhat over positions (dz: the gradient at the affine output).
   const a1 = new Float64Array(c);
   const a2 = new Float64Array(c);
@@ -153,25 +172,24 @@ export function groupNormGradWasm(
   const dgammaAcc = new Float64Array(c);
   const m1C = new Float64Array(c);
   const m2C = new Float64Array(c);
-  const count = s * cg;
+  const count = spatial * cg;
   for (let b = 0; b < n; b++) {
-    const first = b * s * c;
-    const end = first + s * c;
+    const first = b * block;
+    const end = first + block;
     perChannel(mv, b, G, c, muC);
     perChannel(rv, b, G, c, rC);
     a1.fill(0);
     a2.fill(0);
     // First pass: dz, kept in dx until the second pass.
-    if (silu) {
+    if (sv) {
       for (let o = first; o < end; o += c) {
         for (let k = 0; k < c; k++) {
-          const xhat = (xv[o + k] - muC[k]) * rC[k];
-          const v = xhat * gammaC[k] + betaC[k];
-          const sg = 1 / (1 + Math.exp(-v));
+          const v = dxv[o + k];
+          const sg = sv[o + k];
           const dz = dyv[o + k] * sg * (1 + v * (1 - sg));
           dxv[o + k] = dz;
           a1[k] += dz;
-          a2[k] += dz * xhat;
+          a2[k] += dz * (xv[o + k] - muC[k]) * rC[k];
         }
       }
     } else {
@@ -208,6 +226,7 @@ export function groupNormGradWasm(
       }
     }
   }
+  if (sig) s.free(sig);
   view(backend, heap, dgamma).set(dgammaAcc);
   view(backend, heap, dbeta).set(dbetaAcc);
   return [dx, dgamma, dbeta];

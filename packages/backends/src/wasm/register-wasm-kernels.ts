@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, registerGroupNormGradient, type GroupNormAttrs } from '@adm/core';
 import { KernelScope, withScope } from '../kernel-scope.js';
 import { conv2dBackpropFilter, type Conv2DBackpropFilterAttrs } from './conv2d-backprop-filter.js';
@@ -108,10 +107,19 @@ export function registerWasmTrainingKernels(opts: WasmKernelOptions = {}): WasmK
     }
   });
   if (opts.groupNorm ?? true) {
+    // Several outputs, made by the kernels themselves: the scope only frees their temporaries.
+    const multi = (backend: tf.KernelBackend, body: (s: KernelScope) => TensorInfo[]) => {
+      const s = new KernelScope(backend, BACKEND, originals);
+      try {
+        return body(s);
+      } finally {
+        s.dispose();
+      }
+    };
     add(GROUP_NORM_KERNEL, ({ inputs, backend, attrs }) =>
-      groupNormWasm(backend as unknown as BackendWasm, inputs as unknown as Parameters<typeof groupNormWasm>[1], attrs as unknown as GroupNormAttrs));
+      multi(backend as tf.KernelBackend, (s) => groupNormWasm(s, inputs as unknown as Parameters<typeof groupNormWasm>[1], attrs as unknown as GroupNormAttrs)));
     add(GROUP_NORM_GRAD_KERNEL, ({ inputs, backend, attrs }) =>
-      groupNormGradWasm(backend as unknown as BackendWasm, inputs as unknown as Parameters<typeof groupNormGradWasm>[1], attrs as unknown as GroupNormAttrs));
+      multi(backend as tf.KernelBackend, (s) => groupNormGradWasm(s, inputs as unknown as Parameters<typeof groupNormGradWasm>[1], attrs as unknown as GroupNormAttrs)));
     registerGroupNormGradient();
   }
   report = { added, replaced };
