@@ -80,37 +80,48 @@ export function groupNormWasm(s: KernelScope, inputs: { x: TensorInfo; gamma: Te
   const rv = view(backend, heap, rstdInfo);
   const gammaC = Float64Array.from(view(backend, heap, gamma));
   const betaC = Float64Array.from(view(backend, heap, beta));
-  const acc = new Float64Array(c);
-  const muC = new Float64Array(c);
+  const accG = new Float64Array(G);
+  const muG = new Float64Array(G);
+  // y = x * scale + shift per channel (in float64, so no cancellation when |mean| >> std).
   const scaleC = new Float64Array(c);
+  const shiftC = new Float64Array(c);
   const count = spatial * cg;
   for (let b = 0; b < n; b++) {
     const first = b * spatial * c;
     const end = first + spatial * c;
-    acc.fill(0);
-    for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) acc[k] += xv[o + k];
-    for (let g = 0; g < G; g++) {
-      let t = 0;
-      for (let k = g * cg; k < (g + 1) * cg; k++) t += acc[k];
-      const mu = t / count;
-      mv[b * G + g] = mu;
-      for (let k = g * cg; k < (g + 1) * cg; k++) muC[k] = mu;
-    }
-    acc.fill(0);
+    accG.fill(0);
     for (let o = first; o < end; o += c) {
-      for (let k = 0; k < c; k++) {
-        const d = xv[o + k] - muC[k];
-        acc[k] += d * d;
+      for (let g = 0, k = o; g < G; g++) {
+        let t = 0;
+        for (const e = k + cg; k < e; k++) t += xv[k];
+        accG[g] += t;
       }
     }
     for (let g = 0; g < G; g++) {
-      let t = 0;
-      for (let k = g * cg; k < (g + 1) * cg; k++) t += acc[k];
-      const r = 1 / Math.sqrt(t / count + epsilon);
-      rv[b * G + g] = r;
-      for (let k = g * cg; k < (g + 1) * cg; k++) scaleC[k] = r * gammaC[k];
+      muG[g] = accG[g] / count;
+      mv[b * G + g] = muG[g];
     }
-    for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) yv[o + k] = (xv[o + k] - muC[k]) * scaleC[k] + betaC[k];
+    accG.fill(0);
+    for (let o = first; o < end; o += c) {
+      for (let g = 0, k = o; g < G; g++) {
+        const mu = muG[g];
+        let t = 0;
+        for (const e = k + cg; k < e; k++) {
+          const d = xv[k] - mu;
+          t += d * d;
+        }
+        accG[g] += t;
+      }
+    }
+    for (let g = 0; g < G; g++) {
+      const r = 1 / Math.sqrt(accG[g] / count + epsilon);
+      rv[b * G + g] = r;
+      for (let k = g * cg; k < (g + 1) * cg; k++) {
+        scaleC[k] = r * gammaC[k];
+        shiftC[k] = betaC[k] - muG[g] * scaleC[k];
+      }
+    }
+    for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) yv[o + k] = xv[o + k] * scaleC[k] + shiftC[k];
   }
   if (silu) {
     const sig = s.run('Sigmoid', { x: y });
@@ -153,12 +164,16 @@ export function groupNormGradWasm(
     // The pre-SiLU value v = xhat * gamma + beta goes into dx, and its sigmoid into a temporary.
     const heap = heapF32(backend);
     const [xv, dxv, mv, rv] = [x, dx, mean, rstd].map((t) => view(backend, heap, t));
+    const scaleC = new Float64Array(c);
+    const shiftC = new Float64Array(c);
     for (let b = 0; b < n; b++) {
       perChannel(mv, b, G, c, muC);
       perChannel(rv, b, G, c, rC);
-      for (let o = b * block; o < (b + 1) * block; o += c) {
-        for (let k = 0; k < c; k++) dxv[o + k] = (xv[o + k] - muC[k]) * rC[k] * gammaC[k] + betaC[k];
+      for (let k = 0; k < c; k++) {
+        scaleC[k] = rC[k] * gammaC[k];
+        shiftC[k] = betaC[k] - muC[k] * scaleC[k];
       }
+      for (let o = b * block; o < (b + 1) * block; o += c) for (let k = 0; k < c; k++) dxv[o + k] = xv[o + k] * scaleC[k] + shiftC[k];
     }
     sig = s.run('Sigmoid', { x: dx });
   }
@@ -170,8 +185,9 @@ export function groupNormGradWasm(
   const a2 = new Float64Array(c);
   const dbetaAcc = new Float64Array(c);
   const dgammaAcc = new Float64Array(c);
-  const m1C = new Float64Array(c);
-  const m2C = new Float64Array(c);
+  const coefA = new Float64Array(c);
+  const coefB = new Float64Array(c);
+  const coefC = new Float64Array(c);
   const count = spatial * cg;
   for (let b = 0; b < n; b++) {
     const first = b * block;
@@ -202,6 +218,8 @@ export function groupNormGradWasm(
         }
       }
     }
+    // dx = rstd * (dz * gamma - m1 - xhat * m2), m1 and m2 the group means of dz * gamma and
+    // dz * gamma * xhat; as dz * A + x * B + C per channel.
     for (let g = 0; g < G; g++) {
       let t1 = 0;
       let t2 = 0;
@@ -209,22 +227,20 @@ export function groupNormGradWasm(
         t1 += gammaC[k] * a1[k];
         t2 += gammaC[k] * a2[k];
       }
+      const m1 = t1 / count;
+      const m2 = t2 / count;
       for (let k = g * cg; k < (g + 1) * cg; k++) {
-        m1C[k] = t1 / count;
-        m2C[k] = t2 / count;
+        const r = rC[k];
+        coefA[k] = r * gammaC[k];
+        coefB[k] = -r * r * m2;
+        coefC[k] = -r * m1 + muC[k] * r * r * m2;
       }
     }
     for (let k = 0; k < c; k++) {
       dbetaAcc[k] += a1[k];
       dgammaAcc[k] += a2[k];
     }
-    // dx = rstd * (dz * gamma - mean_group(dz * gamma) - xhat * mean_group(dz * gamma * xhat)).
-    for (let o = first; o < end; o += c) {
-      for (let k = 0; k < c; k++) {
-        const xhat = (xv[o + k] - muC[k]) * rC[k];
-        dxv[o + k] = rC[k] * (dxv[o + k] * gammaC[k] - m1C[k] - xhat * m2C[k]);
-      }
-    }
+    for (let o = first; o < end; o += c) for (let k = 0; k < c; k++) dxv[o + k] = dxv[o + k] * coefA[k] + xv[o + k] * coefB[k] + coefC[k];
   }
   if (sig) s.free(sig);
   view(backend, heap, dgamma).set(dgammaAcc);
