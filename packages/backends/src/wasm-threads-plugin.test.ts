@@ -20,9 +20,10 @@ function step(): Float32Array[] {
     const w1 = tf.tensor4d(rng.normal(3 * 3 * 16 * 32).map((v) => v * 0.1), [3, 3, 16, 32]);
     const w2 = tf.tensor4d(rng.normal(3 * 3 * 32 * 8).map((v) => v * 0.1), [3, 3, 32, 8]);
     const m = tf.tensor2d(rng.normal(8 * 24), [8, 24]);
-    const f = (a: tf.Tensor4D, b: tf.Tensor4D, c: tf.Tensor4D) => {
+    const f = (...t: tf.Tensor[]) => {
+      const [a, b, c] = t as tf.Tensor4D[];
       const h = tf.conv2d(tf.sigmoid(tf.conv2d(a, b, 1, 'same')), c, 1, 'same');
-      return tf.sum(tf.square(tf.matMul(tf.reshape(h, [-1, 8]), m)));
+      return tf.sum(tf.square(tf.matMul(tf.reshape(h, [-1, 8]), m))) as tf.Scalar;
     };
     const { value, grads } = tf.valueAndGrads(f)([x, w1, w2]);
     return [value, ...grads].map((t) => t.dataSync() as Float32Array);
