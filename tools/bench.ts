@@ -12,27 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendPlugins, loadBackendPluginModules, useBackend } from '@adm/core';
 import { countFlops, timeSteps } from './bench/measure.js';
 import { WORKLOADS, type Mode } from './bench/workloads.js';
-
-interface BenchRecord {
-  workload: string;
-  backend: string;
-  mode: Mode;
-  batch: number;
-  ms_median: number | null;
-  ms_min: number | null;
-  images_per_s: number | null;
-  gflops: number | null;
-  rss_peak_mb: number | null;
-  tensor_growth: number | null;
-  runs: number;
-  warmup: number;
-  cpu_ms_median?: number;
-  load_avg?: number;
-  gflop_per_step?: number;
-  loss?: string;
-  adapter?: string;
-  note?: string;
-}
+import type { BenchRecord } from './bench/record.js';
 
 function parse(argv: string[]) {
   const o: Record<string, string> = {};

@@ -9,23 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@adm/core';
-
-interface BenchRecord {
-  workload: string;
-  backend: string;
-  mode: 'forward' | 'train';
-  batch: number;
-  ms_median: number | null;
-  ms_min: number | null;
-  images_per_s: number | null;
-  gflops: number | null;
-  rss_peak_mb: number | null;
-  tensor_growth: number | null;
-  runs: number;
-  cpu_ms_median?: number;
-  load_avg?: number;
-  note?: string;
-}
+import type { BenchRecord } from './record.js';
 
 interface TorchLine {
   // block lines
