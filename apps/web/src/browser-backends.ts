@@ -4,9 +4,13 @@ import { registerWasmTrainingKernels } from '@adm/backends';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { browserWasmThreadsPlugin, WASM_THREADS_BACKEND, wasmThreadsInUse } from './wasm-threads-browser.js';
 
-/** The browser's order of preference (DESIGN.md: WebGPU, then WebGL, then WASM). */
-export const BROWSER_BACKEND_ORDER = ['webgpu', 'webgl', 'wasm'] as const;
+/**
+ * The browser's order of preference (DESIGN.md: WebGPU, then WebGL, then WASM): threaded
+ * WASM when the page is cross-origin isolated, else single-threaded.
+ */
+export const BROWSER_BACKEND_ORDER = ['webgpu', 'webgl', WASM_THREADS_BACKEND, 'wasm'] as const;
 
 async function webgpuAdapterInfo(): Promise<string | null> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<any> } }).gpu;
@@ -66,8 +70,9 @@ export function registerBrowserBackends(): void {
       return typeof WebAssembly === 'object' ? true : 'WebAssembly is not available';
     },
     async activate() {
-      // The threaded build's worker is made from the glue's own source text, which a
-      // minifying bundler breaks ("e is not defined"); SIMD without threads is robust.
+      // Single-threaded on purpose: tfjs's own threaded start makes the workers' script from
+      // the glue's source text, which a minifying bundler breaks ("e is not defined");
+      // threads come from `wasm-mt` (wasm-threads-browser.ts), which starts them itself.
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
       // Classifier guidance differentiates through convolutions: wasm lacks some gradient kernels.
@@ -81,12 +86,18 @@ export function registerBrowserBackends(): void {
       await tf.ready();
     },
   });
+  registerBackendPlugin(browserWasmThreadsPlugin);
 }
 
 /** Start `choice` ('auto' walks BROWSER_BACKEND_ORDER); says which backend runs and what was skipped. */
 export async function startBrowserBackend(choice: string, log?: (line: string) => void): Promise<BackendChoice & { detail: string }> {
   const order = choice === 'auto' ? [...BROWSER_BACKEND_ORDER, 'cpu'] : [choice];
   const picked = await useBackend(order, log);
-  const detail = picked.name === 'webgpu' && adapterName ? `webgpu (${adapterName})` : picked.name;
+  const detail =
+    picked.name === 'webgpu' && adapterName
+      ? `webgpu (${adapterName})`
+      : picked.name === WASM_THREADS_BACKEND
+        ? `${WASM_THREADS_BACKEND} (${wasmThreadsInUse()} thread${wasmThreadsInUse() === 1 ? '' : 's'})`
+        : picked.name;
   return { ...picked, detail };
 }

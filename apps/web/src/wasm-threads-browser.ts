@@ -1,0 +1,124 @@
+import * as tf from '@tensorflow/tfjs';
+import { registerWasmTrainingKernels } from '@adm/backends';
+import type { BackendPlugin } from '@adm/core';
+// The threaded SIMD Emscripten glue, twice: bundled (minified, run on the main thread) and as
+// a verbatim static asset (`?url`: Vite copies it unchanged) that each pthread worker loads
+// with importScripts. Both are the same source, so the wasm imports match.
+import * as threadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
+import threadedGlueUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
+import threadedWasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { wasmWorkerContents } from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js';
+
+/** Backend name of multithreaded wasm in the browser (the same name as in Node). */
+export const WASM_THREADS_BACKEND = 'wasm-mt';
+
+/** tfjs's glue pre-creates 8 pthread workers (PTHREAD_POOL_SIZE): more would spawn extra ones. */
+const MAX_THREADS = 8;
+
+/** XNNPACK threads to ask for: every logical core the browser reports, at most 8. */
+export function wantedWasmThreads(hardwareConcurrency: number | undefined): number {
+  const n = Math.floor(hardwareConcurrency ?? 1);
+  return Math.max(1, Math.min(MAX_THREADS, Number.isFinite(n) ? n : 1));
+}
+
+interface ThreadedModule {
+  cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
+  tfjs: Record<string, (...a: number[]) => number>;
+}
+type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
+
+let registered: Promise<void> | undefined;
+let threadsInUse = 0;
+
+/** Threads in the XNNPACK pool of the started `wasm-mt` backend (0 before it starts). */
+export function wasmThreadsInUse(): number {
+  return threadsInUse;
+}
+
+/**
+ * tfjs-backend-wasm's threaded SIMD build, started by the page itself.
+ *
+ * tfjs's own init() hands Emscripten `new Blob(['var WasmBackendModuleThreadedSimd = ' +
+ * factory.toString()])` as the script each pthread worker imports; once a bundler has minified
+ * the factory its source refers to names outside itself ("e is not defined") and the workers
+ * never start. Here the workers import the unminified glue file Vite serves verbatim, the
+ * worker script is tfjs's `wasmWorkerContents` as a Blob URL (with tfjs's `\n` re-escaping),
+ * and the module is wrapped in tfjs's own BackendWasm under the name `wasm-mt`, with every
+ * kernel registered for `wasm` registered for it too (kernels reach the module through
+ * `backend.wasm`, which both share).
+ *
+ * Thread count: tfjs's C++ sizes the pool from Emscripten's emscripten_num_logical_cores(),
+ * i.e. navigator.hardwareConcurrency, halved. To get one thread per logical core (capped at
+ * 8), navigator.hardwareConcurrency reads 2 x threads while the module starts and is put back
+ * afterwards (an own property shadowing Navigator.prototype's getter), as the Node plugin
+ * does with os.cpus(). getThreadsCount() afterwards says what XNNPACK really has.
+ */
+export const browserWasmThreadsPlugin: BackendPlugin = {
+  name: WASM_THREADS_BACKEND,
+  priority: 11,
+  async available() {
+    if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
+    if (typeof SharedArrayBuffer === 'undefined' || globalThis.crossOriginIsolated !== true) {
+      return 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), so SharedArrayBuffer is missing; use wasm';
+    }
+    // the package registers the WASM_HAS_SIMD_SUPPORT flag (a feature probe) on import
+    await import('@tensorflow/tfjs-backend-wasm');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').catch(() => false);
+    return simd ? true : 'this browser has no WebAssembly SIMD (the threaded build needs it); use wasm';
+  },
+  async activate() {
+    // The wasm package registers the `wasm` backend and its kernels on import.
+    await import('@tensorflow/tfjs-backend-wasm');
+    // Classifier guidance differentiates through convolutions: wasm lacks some gradient kernels.
+    registerWasmTrainingKernels();
+    await registerThreadedBackend();
+    if (!(await tf.setBackend(WASM_THREADS_BACKEND))) throw new Error(`tfjs could not initialise the ${WASM_THREADS_BACKEND} backend`);
+    await tf.ready();
+  },
+  async describe() {
+    return { threads: threadsInUse ? `${threadsInUse} (XNNPACK pool)` : `${wantedWasmThreads(navigator.hardwareConcurrency)} requested` };
+  },
+};
+
+function registerThreadedBackend(): Promise<void> {
+  registered ??= (async () => {
+    const wasmPkg = await import('@tensorflow/tfjs-backend-wasm');
+    const factory = ((threadedGlue as unknown as { default?: Factory }).default ?? threadedGlue) as unknown as Factory;
+    const threads = wantedWasmThreads(navigator.hardwareConcurrency);
+    // Absolute URLs: the workers run from blob: URLs, against which relative ones do not resolve.
+    const glueHref = new URL(threadedGlueUrl, document.baseURI).href;
+    const wasmHref = new URL(threadedWasmUrl, document.baseURI).href;
+    const workerHref = URL.createObjectURL(new Blob([wasmWorkerContents.replace(/\n/g, '\\n')], { type: 'application/javascript' }));
+
+    const own = Object.getOwnPropertyDescriptor(navigator, 'hardwareConcurrency');
+    Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+    let module: ThreadedModule;
+    try {
+      module = await factory({
+        locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? workerHref : p.endsWith('.wasm') ? wasmHref : prefix + p),
+        mainScriptUrlOrBlob: glueHref,
+      });
+      const init = module.cwrap('init_with_threads_count', null, ['number']);
+      // the same wrapper tfjs's own init() builds; BackendWasm's constructor calls these
+      module.tfjs = {
+        init: () => init(threads),
+        initWithThreadsCount: () => init(threads),
+        getThreadsCount: module.cwrap('get_threads_count', 'number', []),
+        registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
+        disposeData: module.cwrap('dispose_data', null, ['number']),
+        dispose: module.cwrap('dispose', null, []),
+      };
+      // Build the backend now (its constructor creates the pool) while the count is patched.
+      const backend = new wasmPkg.BackendWasm(module as never);
+      threadsInUse = module.tfjs.getThreadsCount!();
+      for (const k of tf.getKernelsForBackend('wasm')) {
+        if (!tf.getKernel(k.kernelName, WASM_THREADS_BACKEND)) tf.registerKernel({ ...k, backendName: WASM_THREADS_BACKEND });
+      }
+      tf.registerBackend(WASM_THREADS_BACKEND, () => backend, 1);
+    } finally {
+      if (own) Object.defineProperty(navigator, 'hardwareConcurrency', own);
+      else delete (navigator as unknown as Record<string, unknown>).hardwareConcurrency;
+    }
+  })();
+  return registered;
+}
