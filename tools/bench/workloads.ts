@@ -1,7 +1,7 @@
 // The benchmark's workloads. Each builds its network on the current backend and returns a
 // forward step (one network call) and a train step (forward, loss, backward, Adam step).
 import * as tf from '@tensorflow/tfjs';
-import { SeededRandom, createGaussianDiffusion } from '@adm/core';
+import { SeededRandom, createGaussianDiffusion, installLeanGradients } from '@adm/core';
 import { UNetModel } from '@adm/unet';
 import { scheduleFactory } from '@adm/schedules';
 import { attentionBlock, resBlock, type Network } from './blocks.js';
@@ -40,6 +40,10 @@ async function readScalar(t: tf.Tensor): Promise<void> {
   await t.data();
   t.dispose();
 }
+
+// The toolkit's training loops run the backward pass through core's lean gradients (the
+// same values as tfjs's own, with each intermediate freed once used); so do these steps.
+installLeanGradients();
 
 function blockWorkload(net: Network, x: tf.Tensor4D): Built {
   const opt = tf.train.adam(1e-4);
