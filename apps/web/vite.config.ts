@@ -18,6 +18,14 @@ export default defineConfig({
     // The packages' sources, plus a stub for @adm/backends' Node-only WebGPU (Dawn) import.
     alias: { ...alias, webgpu: fileURLToPath(new URL('src/node-only-stub.ts', import.meta.url)) },
   },
+  // wasm-threads-browser.ts imports these Emscripten files directly: pre-bundle them up front
+  // (else `vite dev` finds them on the first load and reloads the page).
+  optimizeDeps: {
+    include: [
+      '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+      '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js',
+    ],
+  },
   server: { headers: isolationHeaders, host: '127.0.0.1' },
   preview: { headers: isolationHeaders, host: '127.0.0.1' },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 4096 },

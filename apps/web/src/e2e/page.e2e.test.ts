@@ -85,28 +85,30 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it(`samples ${STEPS} guided steps of the micro model, draws every step, reaches the end, cancels`, async () => {
+  // A fresh browser (own profile) per attempt: a renderer busy compiling WebGPU shaders does
+  // not navigate away promptly. Page errors and console errors are collected into `errors`.
+  let profiles = 0;
+  const launch = async (errors: string[] = []) => {
     const { chromium } = await import('playwright-core');
+    const profile = join(work, `profile-${profiles++}`);
+    await mkdir(profile);
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      viewport: { width: 1100, height: 760 },
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    return { context, page };
+  };
+
+  it(`samples ${STEPS} guided steps of the micro model, draws every step, reaches the end, cancels`, async () => {
     const errors: string[] = [];
-    let n = 0;
-    // A fresh browser per attempt: a renderer busy compiling WebGPU shaders does not navigate away promptly.
-    const launch = async () => {
-      const profile = join(work, `profile-${n++}`);
-      await mkdir(profile);
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-        viewport: { width: 1100, height: 760 },
-      });
-      const page = context.pages()[0] ?? (await context.newPage());
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      return { context, page };
-    };
-    let { context, page } = await launch();
+    let { context, page } = await launch(errors);
     try {
       // WebGPU first (the page's own preference), WASM when WebGPU is absent or too slow here.
       await openPage(page, server!.url, 'auto');
@@ -116,7 +118,7 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
       if (!finished) {
         console.warn(`[web e2e] ${await page.textContent('#backend-badge')}: ${STEPS} steps did not finish in ${WEBGPU_BUDGET_MS / 1000} s (${await page.textContent('#status')}); retrying on wasm`);
         await context.close();
-        ({ context, page } = await launch());
+        ({ context, page } = await launch(errors));
         await openPage(page, server!.url, 'wasm');
         finished = await sample(page, 30_000);
         backend = (await page.evaluate(() => document.body.dataset.backend)) ?? '';
@@ -125,7 +127,7 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
       console.info(`[web e2e] ran on ${backend} (${await page.textContent('#backend-badge')}): ${status}`);
       expect(finished, `no result: ${status}\n${errors.join('\n')}`).toBe(true);
       expect(await state(page), `${status}\n${errors.join('\n')}`).toBe('done');
-      expect(['webgpu', 'webgl', 'wasm']).toContain(backend);
+      expect(['webgpu', 'webgl', 'wasm-mt', 'wasm']).toContain(backend);
 
       const progress = await page.evaluate(() => {
         const p = document.getElementById('progress') as HTMLProgressElement;
@@ -159,4 +161,65 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
       await context.close();
     }
   }, 110_000);
+
+  it(`runs tfjs's threaded wasm (wasm-mt) with one thread per logical core, matching single-threaded wasm`, async () => {
+    const errors: string[] = [];
+    const { context, page } = await launch(errors);
+    try {
+      await openPage(page, server!.url, 'wasm-mt');
+      const env = await page.evaluate(() => ({ isolated: crossOriginIsolated, sab: typeof SharedArrayBuffer, cores: navigator.hardwareConcurrency }));
+      expect(env.isolated).toBe(true);
+      expect(env.sab).toBe('function');
+      // The page asks XNNPACK for every logical core, at most 8 (tfjs pre-creates 8 workers).
+      const threads = Math.min(8, env.cores);
+      expect(await sample(page, 60_000), `${await page.textContent('#status')}\n${errors.join('\n')}`).toBe(true);
+      const status = await page.textContent('#status');
+      const badge = await page.textContent('#backend-badge');
+      console.info(`[web e2e] hardwareConcurrency ${env.cores}: ${badge}; ${status}`);
+      expect(await state(page), status ?? '').toBe('done');
+      expect(await page.evaluate(() => document.body.dataset.backend)).toBe('wasm-mt');
+      expect(badge).toBe(`backend: wasm-mt (${threads} thread${threads === 1 ? '' : 's'})`);
+      if (env.cores >= 2) expect(threads).toBeGreaterThanOrEqual(2);
+      const threaded = await pixels(page);
+
+      // The same run (same seed) on single-threaded wasm: XNNPACK splits work by output
+      // tiles, so the 8-bit images agree up to rounding.
+      await page.selectOption('#backend', 'wasm');
+      expect(await sample(page, 60_000)).toBe(true);
+      expect(await page.evaluate(() => document.body.dataset.backend)).toBe('wasm');
+      expect(await state(page)).toBe('done');
+      const single = await pixels(page);
+      expect(threaded.length).toBe(single.length);
+      const maxDiff = threaded.reduce((m, v, i) => Math.max(m, Math.abs(v - single[i]!)), 0);
+      console.info(`[web e2e] wasm-mt vs wasm: max pixel difference ${maxDiff}/255`);
+      expect(maxDiff).toBeLessThanOrEqual(1);
+      expect(new Set(threaded).size).toBeGreaterThan(2);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('wasm-mt declines, saying why, when the page is not cross-origin isolated', async () => {
+    const { context, page } = await launch();
+    try {
+      // The same files without COOP/COEP: no SharedArrayBuffer, so no threads.
+      await page.route('**/*', async (route) => {
+        const response = await route.fetch();
+        const headers = { ...response.headers() };
+        delete headers['cross-origin-opener-policy'];
+        delete headers['cross-origin-embedder-policy'];
+        await route.fulfill({ response, headers });
+      });
+      await page.goto(server!.url);
+      expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+      await page.waitForFunction(() => ['idle', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 30_000 });
+      await page.selectOption('#model', 'demo-micro');
+      await page.selectOption('#backend', 'wasm-mt');
+      await page.click('#sample');
+      await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 30_000 });
+      expect(await page.textContent('#status')).toMatch(/wasm-mt: the page is not cross-origin isolated/);
+    } finally {
+      await context.close();
+    }
+  }, 60_000);
 });
