@@ -1,25 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Classifier, ConfigError, type HasParameters, installLeanGradients, type RandomSource, SeededRandom } from '@adm/core';
+import { type Classifier, ConfigError, type HasParameters, type RandomSource, SeededRandom } from '@adm/core';
 import { join } from 'node:path';
 import { AdamW } from './adamw.js';
-import { CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
+import { type CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
 import { accumulateGradients, disposeMap, namedGradients } from './gradients.js';
-import { BatchOrder, type ImageDataset, mixSeed } from './image-dataset.js';
-import { mean, MetricsLog, quartileMeans } from './metrics-log.js';
-import type { ModelExporter } from './train-loop.js';
+import { BatchOrder, mixSeed } from './image-dataset.js';
+import { mean, type MetricsLog, quartileMeans } from './metrics-log.js';
+import { latestCheckpointFor, openRun, type RunHooks, runLoop, type RunLoopOptions, storeForSave } from './run-loop.js';
 import type { TimestepSampler } from './timestep-sampler.js';
 import type { TrainingDiffusion } from './training-diffusion.js';
 import { packTrainingState, unpackTrainingState } from './training-state.js';
 import { UniformSampler } from './uniform-sampler.js';
 
-export interface ClassifierTrainLoopOptions {
+export interface ClassifierTrainLoopOptions extends RunLoopOptions {
   classifier: Classifier & HasParameters;
   /** Only numTimesteps and qSample are used. */
   diffusion: Pick<TrainingDiffusion, 'numTimesteps' | 'qSample'>;
-  data: ImageDataset;
-  batchSize: number;
-  microbatch?: number;
-  lr: number;
   /** classifier_train.py default 0.0; the paper's classifiers used 0.05. */
   weightDecay?: number;
   /** Train on q_sample-noised inputs at uniform t (classifier_train.py noised=True). */
@@ -27,15 +23,6 @@ export interface ClassifierTrainLoopOptions {
   /** With annealLr: the lr decays linearly to 0 over `iterations` steps. */
   annealLr?: boolean;
   iterations?: number;
-  scheduleSampler?: TimestepSampler;
-  seed?: number;
-  randomForStep?: (step: number) => RandomSource;
-  runDir?: string;
-  saveInterval?: number;
-  logInterval?: number;
-  keepCheckpoints?: number;
-  exportModel?: ModelExporter;
-  config?: Record<string, unknown>;
 }
 
 export interface ClassifierStepResult {
@@ -82,14 +69,8 @@ export class ClassifierTrainLoop {
   private readonly seed: number;
 
   constructor(readonly opts: ClassifierTrainLoopOptions) {
-    // the stock tfjs backward pass holds every intermediate gradient and saved activation to
-    // its end; the lean one (bitwise the same gradients) frees them as it goes (idempotent)
-    installLeanGradients();
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new ConfigError('batch_size', `must be a positive integer, got ${opts.batchSize}`);
     const info = opts.classifier.info;
-    if (opts.data.imageSize !== info.imageSize || opts.data.channels !== info.inChannels) {
-      throw new ConfigError('data', `${opts.data.name} gives ${opts.data.imageSize}x${opts.data.imageSize}x${opts.data.channels} images, the classifier expects ${info.imageSize}x${info.imageSize}x${info.inChannels}`);
-    }
+    ({ metrics: this.metrics, store: this.store } = openRun(opts, info, 'classifier'));
     if (!opts.data.numClasses) throw new ConfigError('data', `${opts.data.name} has no labels to train a classifier on`);
     if (opts.data.numClasses > info.numClasses) throw new ConfigError('num_classes', `${opts.data.name} has ${opts.data.numClasses} classes, the classifier ${info.numClasses}`);
     if (opts.annealLr && !(opts.iterations && opts.iterations > 0)) throw new ConfigError('anneal_lr', 'needs the number of iterations');
@@ -98,8 +79,6 @@ export class ClassifierTrainLoop {
     this.opt = new AdamW(this.params, { lr: opts.lr, weightDecay: opts.weightDecay ?? 0 });
     this.sampler = opts.scheduleSampler ?? new UniformSampler(opts.diffusion.numTimesteps);
     this.order = new BatchOrder(opts.data.length, this.seed);
-    this.metrics = new MetricsLog(opts.runDir ? join(opts.runDir, 'metrics.jsonl') : undefined);
-    if (opts.runDir) this.store = new CheckpointStore(opts.runDir, opts.keepCheckpoints ?? 2);
   }
 
   private randomFor(step: number): RandomSource {
@@ -171,30 +150,13 @@ export class ClassifierTrainLoop {
     return { step: this.step, lr, loss: kv.train_loss, acc1: kv['train_acc@1'], acc5: kv['train_acc@5'] };
   }
 
-  async run(totalSteps: number, hooks: { onStep?: (r: ClassifierStepResult) => void; onLog?: (rec: Record<string, number>) => void; onSave?: (step: number) => Promise<void>; signal?: AbortSignal } = {}): Promise<void> {
-    const logInterval = this.opts.logInterval ?? 10;
-    const saveInterval = this.opts.saveInterval ?? 0;
-    while (this.step < totalSteps) {
-      if (hooks.signal?.aborted) break;
-      hooks.onStep?.(this.runStep());
-      if (this.step % logInterval === 0 || this.step === totalSteps) {
-        const rec = await this.metrics.dump();
-        hooks.onLog?.(rec);
-      }
-      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) {
-        await this.save();
-        await hooks.onSave?.(this.step);
-      }
-    }
-    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) {
-      await this.save();
-      await hooks.onSave?.(this.step);
-    }
+  /** Run until `totalSteps` steps are done (counting resumed ones); see runLoop. */
+  run(totalSteps: number, hooks: RunHooks<ClassifierStepResult> = {}): Promise<void> {
+    return runLoop(this, totalSteps, hooks);
   }
 
   async save(): Promise<void> {
-    if (!this.store) throw new ConfigError('out', 'no run folder was given, nothing to save into');
-    await this.store.save({
+    await storeForSave(this.store).save({
       step: this.step,
       tensors: packTrainingState(this.params, this.opt, undefined, this.sampler),
       meta: { adam_step: this.opt.stepCount, seed: this.seed, lr: this.opts.lr, batch_size: this.opts.batchSize, data: this.opts.data.name, config: this.opts.config ?? {} },
@@ -203,11 +165,9 @@ export class ClassifierTrainLoop {
   }
 
   async resume(): Promise<boolean> {
-    if (!this.store) throw new ConfigError('resume', 'needs a run folder (--out)');
-    const ckpt = await this.store.loadLatest();
+    const ckpt = await latestCheckpointFor(this.store, this.seed);
     if (!ckpt) return false;
-    if (ckpt.meta.seed !== undefined && ckpt.meta.seed !== this.seed) throw new ConfigError('seed', `the run was started with seed ${ckpt.meta.seed}; resume with the same seed (got ${this.seed})`);
-    unpackTrainingState(this.store.fileFor(ckpt.step), ckpt.tensors, Number(ckpt.meta.adam_step ?? ckpt.step), this.params, this.opt, undefined, this.sampler);
+    unpackTrainingState(this.store!.fileFor(ckpt.step), ckpt.tensors, Number(ckpt.meta.adam_step ?? ckpt.step), this.params, this.opt, undefined, this.sampler);
     this.step = ckpt.step;
     return true;
   }

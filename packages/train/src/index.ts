@@ -17,5 +17,6 @@ export * from './checkpoint-store.js';
 export * from './metrics-log.js';
 export * from './progress-bar.js';
 export * from './training-state.js';
+export * from './run-loop.js';
 export * from './train-loop.js';
 export * from './classifier-train-loop.js';

@@ -1,48 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError, type Denoiser, type HasParameters, installLeanGradients, type RandomSource, SeededRandom } from '@adm/core';
+import { ConfigError, type Denoiser, type HasParameters, type RandomSource, SeededRandom } from '@adm/core';
 import { join } from 'node:path';
 import { AdamW } from './adamw.js';
-import { CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
+import { type CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
 import { EmaParams } from './ema.js';
 import { accumulateGradients, disposeMap, namedGradients } from './gradients.js';
-import { BatchOrder, type ImageDataset, mixSeed } from './image-dataset.js';
-import { mean, MetricsLog, quartileMeans } from './metrics-log.js';
+import { BatchOrder, mixSeed } from './image-dataset.js';
+import { mean, type MetricsLog, quartileMeans } from './metrics-log.js';
+import { latestCheckpointFor, openRun, type RunHooks, runLoop, type RunLoopOptions, storeForSave } from './run-loop.js';
 import type { TimestepSampler } from './timestep-sampler.js';
 import type { TrainingDiffusion } from './training-diffusion.js';
 import { packTrainingState, unpackTrainingState } from './training-state.js';
 import { UniformSampler } from './uniform-sampler.js';
 
-/** Writes the model's CURRENT parameters as a model folder into `dir` (config.json + weights). */
-export type ModelExporter = (dir: string) => Promise<void>;
-
-export interface TrainLoopOptions {
+export interface TrainLoopOptions extends RunLoopOptions {
   model: Denoiser & HasParameters;
   diffusion: TrainingDiffusion;
-  data: ImageDataset;
-  batchSize: number;
   /** Split each batch into microbatches of this size (<= 0: no split). Gradients are summed as guided-diffusion does. */
   microbatch?: number;
-  lr: number;
-  weightDecay?: number;
   /** EMA rates (guided-diffusion ema_rate, default [0.9999]). */
   emaRates?: readonly number[];
   /** Linear decay of the lr to 0 over this many steps (0: constant). */
   lrAnnealSteps?: number;
-  /** Default: uniform over the diffusion's steps. */
-  scheduleSampler?: TimestepSampler;
   /** Feed the dataset labels to the model as y (class-conditional models). */
   classCond?: boolean;
-  seed?: number;
-  /** Randomness of step k (timestep draw, then noise). Default: SeededRandom(mix(seed, k)). */
-  randomForStep?: (step: number) => RandomSource;
-  /** Run folder for checkpoints, model exports and metrics.jsonl; none when absent. */
-  runDir?: string;
-  saveInterval?: number;
-  logInterval?: number;
-  keepCheckpoints?: number;
-  exportModel?: ModelExporter;
-  /** Recorded in checkpoints (e.g. the model flags). */
-  config?: Record<string, unknown>;
 }
 
 /** What one step reports. */
@@ -74,14 +55,8 @@ export class TrainLoop {
   private readonly baseLr: number;
 
   constructor(readonly opts: TrainLoopOptions) {
-    // the stock tfjs backward pass holds every intermediate gradient and saved activation to
-    // its end; the lean one (bitwise the same gradients) frees them as it goes (idempotent)
-    installLeanGradients();
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0) throw new ConfigError('batch_size', `must be a positive integer, got ${opts.batchSize}`);
     const info = opts.model.info;
-    if (opts.data.imageSize !== info.imageSize || opts.data.channels !== info.inChannels) {
-      throw new ConfigError('data', `${opts.data.name} gives ${opts.data.imageSize}x${opts.data.imageSize}x${opts.data.channels} images, the model expects ${info.imageSize}x${info.imageSize}x${info.inChannels}`);
-    }
+    ({ metrics: this.metrics, store: this.store } = openRun(opts, info, 'model'));
     if (opts.classCond && !opts.data.numClasses) throw new ConfigError('class_cond', `the model is class-conditional but ${opts.data.name} has no labels`);
     if (opts.classCond && info.numClasses !== undefined && (opts.data.numClasses ?? 0) > info.numClasses) {
       throw new ConfigError('num_classes', `${opts.data.name} has ${opts.data.numClasses} classes, the model ${info.numClasses}`);
@@ -93,8 +68,6 @@ export class TrainLoop {
     this.ema = new EmaParams(this.params, opts.emaRates ?? [0.9999]);
     this.sampler = opts.scheduleSampler ?? new UniformSampler(opts.diffusion.numTimesteps);
     this.order = new BatchOrder(opts.data.length, this.seed);
-    this.metrics = new MetricsLog(opts.runDir ? join(opts.runDir, 'metrics.jsonl') : undefined);
-    if (opts.runDir) this.store = new CheckpointStore(opts.runDir, opts.keepCheckpoints ?? 2);
   }
 
   private randomFor(step: number): RandomSource {
@@ -173,32 +146,13 @@ export class TrainLoop {
    * Run until `totalSteps` steps are done (counting resumed ones), logging every
    * logInterval, saving every saveInterval and at the end. `onStep` sees each result.
    */
-  async run(totalSteps: number, hooks: { onStep?: (r: StepResult) => void; onLog?: (rec: Record<string, number>) => void; onSave?: (step: number) => Promise<void>; signal?: AbortSignal } = {}): Promise<void> {
-    const logInterval = this.opts.logInterval ?? 10;
-    const saveInterval = this.opts.saveInterval ?? 0;
-    while (this.step < totalSteps) {
-      if (hooks.signal?.aborted) break;
-      const r = this.runStep();
-      hooks.onStep?.(r);
-      if (this.step % logInterval === 0 || this.step === totalSteps) {
-        const rec = await this.metrics.dump();
-        hooks.onLog?.(rec);
-      }
-      if (this.store && saveInterval > 0 && this.step % saveInterval === 0) {
-        await this.save();
-        await hooks.onSave?.(this.step);
-      }
-    }
-    if (this.store && (saveInterval <= 0 || this.step % saveInterval !== 0)) {
-      await this.save();
-      await hooks.onSave?.(this.step);
-    }
+  run(totalSteps: number, hooks: RunHooks<StepResult> = {}): Promise<void> {
+    return runLoop(this, totalSteps, hooks);
   }
 
   /** Write the training checkpoint and the model / EMA model folders. */
   async save(): Promise<void> {
-    if (!this.store) throw new ConfigError('out', 'no run folder was given, nothing to save into');
-    await this.store.save({
+    await storeForSave(this.store).save({
       step: this.step,
       tensors: packTrainingState(this.params, this.opt, this.ema, this.sampler),
       meta: {
@@ -222,11 +176,9 @@ export class TrainLoop {
 
   /** Continue from the run folder's newest checkpoint; false when it has none. */
   async resume(): Promise<boolean> {
-    if (!this.store) throw new ConfigError('resume', 'needs a run folder (--out)');
-    const ckpt = await this.store.loadLatest();
+    const ckpt = await latestCheckpointFor(this.store, this.seed);
     if (!ckpt) return false;
-    const file = this.store.fileFor(ckpt.step);
-    if (ckpt.meta.seed !== undefined && ckpt.meta.seed !== this.seed) throw new ConfigError('seed', `the run was started with seed ${ckpt.meta.seed}; resume with the same seed (got ${this.seed})`);
+    const file = this.store!.fileFor(ckpt.step);
     if (ckpt.meta.batch_size !== undefined && ckpt.meta.batch_size !== this.opts.batchSize) {
       throw new ConfigError('batch_size', `the run was started with batch size ${ckpt.meta.batch_size}; resume with the same (got ${this.opts.batchSize})`);
     }
