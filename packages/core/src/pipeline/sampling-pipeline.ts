@@ -162,6 +162,10 @@ export class SamplingPipeline {
           });
           for (const s of loop) {
             completed++;
+            // On asynchronous backends (WebGPU, WebGL) the step's kernels are only queued when
+            // the sampler returns: a one-value read completes after all of them, so elapsed
+            // and ETA measure the work done, not the work submitted.
+            await settled(s.sample);
             const elapsedMs = performance.now() - t0;
             const k = config.preview_every;
             const preview = k > 0 && ((s.step + 1) % k === 0 || s.step === s.numSteps - 1) ? await toUint8ImagesAsync(s.predXstart) : undefined;
@@ -289,5 +293,15 @@ function checkSuperRes(base: PreparedStage, sr: PreparedStage): void {
   }
   if (s.numClasses !== undefined && b.numClasses !== undefined && s.numClasses !== b.numClasses) {
     throw new ConfigError('pipeline.super_res.model', `has ${s.numClasses} classes, the base model ${b.numClasses}`);
+  }
+}
+
+/** Resolves once every kernel queued before `t` was produced has run (reads one value). */
+async function settled(t: tf.Tensor): Promise<void> {
+  const one = tf.tidy(() => tf.slice(tf.reshape(t, [-1]), 0, 1));
+  try {
+    await one.data();
+  } finally {
+    one.dispose();
   }
 }
