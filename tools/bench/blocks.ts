@@ -1,8 +1,10 @@
-// The two block workloads of the benchmark, from plain tf ops (no @adm/unet), NHWC, float32:
+// The two block workloads of the benchmark, from tf ops (no @adm/unet), NHWC, float32;
+// GroupNorm(+SiLU) goes through the fused AdmGroupNorm kernel where the backend has one
+// (wasm, wasm-mt, native), as the UNet's layers do:
 // res128  = x + conv3x3(SiLU(GN32(conv3x3(SiLU(GN32(x))))))   (ADM residual block, no embedding)
 // attn128 = x + proj1x1(QKVAttention(qkv1x1(GN32(x))))          (ADM AttentionBlock, 4 heads)
 import * as tf from '@tensorflow/tfjs';
-import { SeededRandom } from '@adm/core';
+import { GROUP_NORM_KERNEL, SeededRandom } from '@adm/core';
 
 export interface Network {
   /** The trainable variables. */
@@ -16,8 +18,16 @@ function variable(rng: SeededRandom, shape: number[], scale: number): tf.Variabl
   return tf.variable(tf.tensor(data, shape, 'float32'));
 }
 
-/** GroupNorm (PyTorch semantics: biased variance, eps 1e-5, per-channel affine), NHWC. */
-export function groupNorm(x: tf.Tensor4D, groups: number, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
+/** GroupNorm (PyTorch semantics: biased variance, eps 1e-5, per-channel affine), NHWC, then SiLU when `silu`. */
+export function groupNorm(x: tf.Tensor4D, groups: number, gamma: tf.Tensor, beta: tf.Tensor, silu = false): tf.Tensor4D {
+  if (tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend())) {
+    return (tf.engine().runKernel(GROUP_NORM_KERNEL, { x, gamma, beta }, { groups, epsilon: 1e-5, silu } as unknown as tf.NamedAttrMap) as tf.Tensor[])[0] as tf.Tensor4D;
+  }
+  const y = groupNormOps(x, groups, gamma, beta);
+  return silu ? siluOps(y) : y;
+}
+
+function groupNormOps(x: tf.Tensor4D, groups: number, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const g = tf.reshape(x, [n, h, w, groups, c / groups]);
   const { mean, variance } = tf.moments(g, [1, 2, 4], true);
@@ -25,7 +35,7 @@ export function groupNorm(x: tf.Tensor4D, groups: number, gamma: tf.Tensor, beta
   return tf.add(tf.mul(tf.reshape(normed, [n, h, w, c]), gamma), beta) as tf.Tensor4D;
 }
 
-const silu = (x: tf.Tensor4D) => tf.mul(x, tf.sigmoid(x)) as tf.Tensor4D;
+const siluOps = (x: tf.Tensor4D) => tf.mul(x, tf.sigmoid(x)) as tf.Tensor4D;
 
 function conv(x: tf.Tensor4D, w: tf.Tensor, b: tf.Tensor): tf.Tensor4D {
   return tf.add(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), b) as tf.Tensor4D;
@@ -43,8 +53,8 @@ export function resBlock(channels = 128, seed = 0): Network {
   return {
     variables: Object.values(v),
     forward: (x) => {
-      const h = conv(silu(groupNorm(x, 32, v.g1, v.b1)), v.w1, v.c1);
-      return tf.add(x, conv(silu(groupNorm(h, 32, v.g2, v.b2)), v.w2, v.c2)) as tf.Tensor4D;
+      const h = conv(groupNorm(x, 32, v.g1, v.b1, true), v.w1, v.c1);
+      return tf.add(x, conv(groupNorm(h, 32, v.g2, v.b2, true), v.w2, v.c2)) as tf.Tensor4D;
     },
     dispose: () => tf.dispose(Object.values(v)),
   };
