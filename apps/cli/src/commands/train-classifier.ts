@@ -1,12 +1,13 @@
 // `adm train-classifier`: train a noisy-image classifier (EncoderUNetModel) on q_sample-noised
 // images at uniform t, as guided-diffusion's scripts/classifier_train.py does.
 import { join } from 'node:path';
-import { backendPreference, ConfigError, createGaussianDiffusion, loadBackendPluginModules, useBackend } from '@adm/core';
+import { createGaussianDiffusion } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
-import { ClassifierTrainLoop, ProgressBar } from '@adm/train';
+import { ClassifierTrainLoop } from '@adm/train';
 import { createClassifier, saveModelFolder } from '@adm/unet';
 import { parseFlags, type CliCommand } from '../command.js';
 import { diffusionFlags, flagsFrom, loadDataset, presetNames } from './train.js';
+import { beginTraining, HELP_FLAG_OPTION, readTrainFlags, startTrainingBackend, TRAIN_FLAG_OPTIONS } from './train-flags.js';
 
 const usage = () => `usage: adm train-classifier (--preset <name> | --config <flags.json>) --data <mnist|file.npz> --out <run folder> [options]
 
@@ -32,13 +33,6 @@ const usage = () => `usage: adm train-classifier (--preset <name> | --config <fl
   --backend <names>      tfjs backend preference (default: ADM_BACKEND, else auto)
   --seed <n>             seed (default 0)`;
 
-function num(flag: string, v: string | undefined, dflt: number, integer = false, min = 0): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) throw new ConfigError(`--${flag}`, `expected ${integer ? 'an integer' : 'a number'} >= ${min}, got "${v}"`);
-  return n;
-}
-
 export const command: CliCommand = {
   name: 'train-classifier',
   summary: 'train a noisy-image classifier for classifier guidance',
@@ -46,76 +40,44 @@ export const command: CliCommand = {
     const { values } = parseFlags(
       'train-classifier',
       argv,
-      {
-        preset: { type: 'string' },
-        config: { type: 'string' },
-        data: { type: 'string' },
-        out: { type: 'string' },
-        steps: { type: 'string' },
-        batch: { type: 'string' },
-        microbatch: { type: 'string' },
-        lr: { type: 'string' },
-        'weight-decay': { type: 'string' },
-        'anneal-lr': { type: 'boolean' },
-        'no-noise': { type: 'boolean' },
-        'save-every': { type: 'string' },
-        'log-every': { type: 'string' },
-        resume: { type: 'boolean' },
-        'data-limit': { type: 'string' },
-        backend: { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      { ...TRAIN_FLAG_OPTIONS, 'anneal-lr': { type: 'boolean' }, 'no-noise': { type: 'boolean' }, ...HELP_FLAG_OPTION },
       false,
     );
     if (values.help) {
       console.log(usage());
       return 0;
     }
-    if (!values.out) throw new ConfigError('--out', 'a run folder is required');
-    if (!values.data) throw new ConfigError('--data', 'required: mnist or an .npz file');
-    if (!values.preset && !values.config) throw new ConfigError('--preset/--config', 'give a preset or a flags JSON file');
-    const flags = await flagsFrom('classifier', values.preset, values.config);
+    const run = readTrainFlags(values, { lr: 3e-4, weightDecay: 0.05 });
+    const { seed, steps, runDir } = run;
+    const flags = await flagsFrom('classifier', run.preset, run.config);
     const diffusionArgs = diffusionFlags(flags);
-    const seed = num('seed', values.seed, 0, true);
-    const steps = num('steps', values.steps, 1000, true, 1);
-    const batchSize = num('batch', values.batch, 16, true, 1);
 
-    await loadBackendPluginModules();
-    const backend = await useBackend(backendPreference({ flag: values.backend }), (l) => console.error(`# ${l}`));
-    console.error(`# backend ${backend.name}`);
+    await startTrainingBackend(run.backend);
     const classifier = createClassifier(flags, { seed });
     classifier.training = true;
     const info = classifier.info;
-    const data = await loadDataset(values.data, info.imageSize, info.inChannels, values['data-limit'] ? num('data-limit', values['data-limit'], 0, true, 1) : undefined);
+    const data = await loadDataset(run.data, info.imageSize, info.inChannels, run.dataLimit);
     const diffusion = createGaussianDiffusion(diffusionArgs, scheduleFactory);
-    const runDir = values.out;
     const loop = new ClassifierTrainLoop({
       classifier,
       diffusion,
       data,
-      batchSize,
-      microbatch: values.microbatch ? num('microbatch', values.microbatch, 0, true, 1) : undefined,
-      lr: num('lr', values.lr, 3e-4),
-      weightDecay: num('weight-decay', values['weight-decay'], 0.05),
+      batchSize: run.batchSize,
+      microbatch: run.microbatch,
+      lr: run.lr,
+      weightDecay: run.weightDecay,
       noised: !values['no-noise'],
       annealLr: !!values['anneal-lr'],
       iterations: steps,
       seed,
       runDir,
-      saveInterval: num('save-every', values['save-every'], 500, true, 1),
-      logInterval: num('log-every', values['log-every'], 10, true, 1),
+      saveInterval: run.saveInterval,
+      logInterval: run.logInterval,
       exportModel: (dir) => saveModelFolder(dir, classifier, flags),
       config: flags,
     });
     try {
-      if (values.resume) {
-        if (await loop.resume()) console.error(`# resumed ${runDir} at step ${loop.step}`);
-        else console.error(`# ${runDir} has no checkpoint yet: starting from step 0`);
-      }
-      const nParams = [...loop.params.values()].reduce((a, v) => a + v.size, 0);
-      console.error(`# ${nParams} parameters, data ${data.name} (${data.length} images), batch ${batchSize}, steps ${loop.step} -> ${steps}`);
-      const bar = new ProgressBar(steps, undefined, 28, loop.step);
+      const bar = await beginTraining(loop, run, data);
       let last = '';
       await loop.run(steps, {
         onStep: (r) => bar.update(r.step, last || `loss ${r.loss.toFixed(4)} acc@1 ${r.acc1.toFixed(2)}`),

@@ -2,11 +2,12 @@
 // of images, with checkpoints that resume exactly and model folders `adm sample` can load.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backendPreference, ConfigError, createGaussianDiffusion, type GaussianDiffusionFlags, type HostTensor, loadBackendPluginModules, readSafetensorsFile, useBackend } from '@adm/core';
+import { ConfigError, createGaussianDiffusion, type GaussianDiffusionFlags, type HostTensor, readSafetensorsFile } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
-import { createNamedScheduleSampler, type ImageDataset, MnistDataset, NpzDataset, parseEmaRates, ProgressBar, TrainLoop } from '@adm/train';
+import { createNamedScheduleSampler, type ImageDataset, MnistDataset, NpzDataset, parseEmaRates, TrainLoop } from '@adm/train';
 import { createModel, DIFFUSION_DEFAULTS, FlagReader, getPreset, loadStateDict, type ModelFlags, type ModelType, PRESETS, saveModelFolder } from '@adm/unet';
 import { parseFlags, type CliCommand } from '../command.js';
+import { beginTraining, HELP_FLAG_OPTION, numberFlag as num, readTrainFlags, startTrainingBackend, TRAIN_FLAG_OPTIONS } from './train-flags.js';
 
 const usage = () => `usage: adm train (--preset <name> | --config <flags.json>) --data <mnist|file.npz> --out <run folder> [options]
 
@@ -38,15 +39,6 @@ const usage = () => `usage: adm train (--preset <name> | --config <flags.json>) 
   --data-limit <n>       use only the first n examples
   --backend <names>      tfjs backend preference (default: ADM_BACKEND, else auto)
   --seed <n>             seed of the initialisation, data order, timesteps and noise (default 0)`;
-
-function num(flag: string, v: string | undefined, dflt: number, integer = false, min = 0): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
-    throw new ConfigError(`--${flag}`, `expected ${integer ? 'an integer' : 'a number'} >= ${min}, got "${v}"`);
-  }
-  return n;
-}
 
 export async function loadFlagsFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -109,57 +101,36 @@ export const command: CliCommand = {
   summary: 'train a diffusion UNet (hybrid loss, AdamW, EMA) with resumable checkpoints',
   async run(argv) {
     const { values } = parseFlags('train', argv, {
-      preset: { type: 'string' },
-      config: { type: 'string' },
-      data: { type: 'string' },
-      out: { type: 'string' },
-      steps: { type: 'string' },
-      batch: { type: 'string' },
-      microbatch: { type: 'string' },
-      lr: { type: 'string' },
-      'weight-decay': { type: 'string' },
+      ...TRAIN_FLAG_OPTIONS,
       'lr-anneal-steps': { type: 'string' },
       ema: { type: 'string' },
       'schedule-sampler': { type: 'string' },
-      'save-every': { type: 'string' },
-      'log-every': { type: 'string' },
       'keep-checkpoints': { type: 'string' },
       'sample-every': { type: 'string' },
       'sample-count': { type: 'string' },
-      resume: { type: 'boolean' },
       init: { type: 'string' },
-      'data-limit': { type: 'string' },
-      backend: { type: 'string' },
-      seed: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      ...HELP_FLAG_OPTION,
     }, false);
     if (values.help) {
       console.log(usage());
       return 0;
     }
-    if (!values.out) throw new ConfigError('--out', 'a run folder is required');
-    if (!values.data) throw new ConfigError('--data', 'required: mnist or an .npz file');
-    if (!values.preset && !values.config) throw new ConfigError('--preset/--config', 'give a preset or a flags JSON file');
-    const flags = await flagsFrom('unet', values.preset, values.config);
+    const run = readTrainFlags(values, { lr: 1e-4, weightDecay: 0 });
+    const { seed, steps, batchSize, runDir } = run;
+    const flags = await flagsFrom('unet', run.preset, run.config);
     const diffusionArgs = diffusionFlags(flags);
-    const seed = num('seed', values.seed, 0, true);
-    const steps = num('steps', values.steps, 1000, true, 1);
-    const batchSize = num('batch', values.batch, 16, true, 1);
 
-    await loadBackendPluginModules();
-    const backend = await useBackend(backendPreference({ flag: values.backend }), (l) => console.error(`# ${l}`));
-    console.error(`# backend ${backend.name}`);
+    await startTrainingBackend(run.backend);
 
     const model = createModel(flags, { seed });
     model.training = true;
-    const data = await loadDataset(values.data, model.info.imageSize, model.info.inChannels, values['data-limit'] ? num('data-limit', values['data-limit'], 0, true, 1) : undefined);
+    const data = await loadDataset(run.data, model.info.imageSize, model.info.inChannels, run.dataLimit);
     if (values.init) {
       const path = join(values.init, 'model.safetensors');
       const st = await readSafetensorsFile(path);
       loadStateDict(model, new Map(st.names().map((n) => [n, st.get(n)])), path);
     }
     const diffusion = createGaussianDiffusion(diffusionArgs, scheduleFactory);
-    const runDir = values.out;
     // Model folders (config.json + model.safetensors) that loadModelFolder / adm sample read.
     const exportModel = (dir: string) => saveModelFolder(dir, model, flags);
     const loop = new TrainLoop({
@@ -167,29 +138,23 @@ export const command: CliCommand = {
       diffusion,
       data,
       batchSize,
-      microbatch: values.microbatch ? num('microbatch', values.microbatch, 0, true, 1) : undefined,
-      lr: num('lr', values.lr, 1e-4),
-      weightDecay: num('weight-decay', values['weight-decay'], 0),
+      microbatch: run.microbatch,
+      lr: run.lr,
+      weightDecay: run.weightDecay,
       lrAnnealSteps: num('lr-anneal-steps', values['lr-anneal-steps'], 0, true),
       emaRates: parseEmaRates(values.ema ?? '0.9999'),
       scheduleSampler: createNamedScheduleSampler(values['schedule-sampler'] ?? 'uniform', diffusion.numTimesteps),
       classCond: model.info.numClasses !== undefined,
       seed,
       runDir,
-      saveInterval: num('save-every', values['save-every'], 500, true, 1),
-      logInterval: num('log-every', values['log-every'], 10, true, 1),
+      saveInterval: run.saveInterval,
+      logInterval: run.logInterval,
       keepCheckpoints: num('keep-checkpoints', values['keep-checkpoints'], 2, true, 1),
       exportModel,
       config: flags,
     });
     try {
-      if (values.resume) {
-        if (await loop.resume()) console.error(`# resumed ${runDir} at step ${loop.step}`);
-        else console.error(`# ${runDir} has no checkpoint yet: starting from step 0`);
-      }
-      const nParams = [...loop.params.values()].reduce((a, v) => a + v.size, 0);
-      console.error(`# ${nParams} parameters, data ${data.name} (${data.length} images), batch ${batchSize}, steps ${loop.step} -> ${steps}`);
-      const bar = new ProgressBar(steps, undefined, 28, loop.step);
+      const bar = await beginTraining(loop, run, data);
       let last = '';
       const sampleEvery = num('sample-every', values['sample-every'], 0, true);
       const sampleCount = num('sample-count', values['sample-count'], 20, true, 1);
