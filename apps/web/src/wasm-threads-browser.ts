@@ -12,13 +12,31 @@ import { wasmWorkerContents } from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-
 /** Backend name of multithreaded wasm in the browser (the same name as in Node). */
 export const WASM_THREADS_BACKEND = 'wasm-mt';
 
+/** `auto` picks wasm-mt from this many logical cores (navigator.hardwareConcurrency) on. */
+export const AUTO_MIN_CORES = 4;
+
 /** tfjs's glue pre-creates 8 pthread workers (PTHREAD_POOL_SIZE): more would spawn extra ones. */
 const MAX_THREADS = 8;
 
-/** XNNPACK threads to ask for: every logical core the browser reports, at most 8. */
-export function wantedWasmThreads(hardwareConcurrency: number | undefined): number {
+/**
+ * XNNPACK threads to ask for: the page's `?wasmThreads=N` (1 to 8) when given, else every
+ * logical core the browser reports, at most 8.
+ */
+export function wantedWasmThreads(hardwareConcurrency: number | undefined, requested?: string | null): number {
+  if (requested != null && requested !== '') {
+    const r = Number(requested);
+    if (!Number.isInteger(r) || r < 1 || r > MAX_THREADS) {
+      throw new Error(`?wasmThreads: expected an integer from 1 to ${MAX_THREADS} (tfjs pre-creates ${MAX_THREADS} workers), got "${requested}"`);
+    }
+    return r;
+  }
   const n = Math.floor(hardwareConcurrency ?? 1);
   return Math.max(1, Math.min(MAX_THREADS, Number.isFinite(n) ? n : 1));
+}
+
+function pageThreads(): number {
+  const requested = typeof location === 'object' ? new URLSearchParams(location.search).get('wasmThreads') : null;
+  return wantedWasmThreads(navigator.hardwareConcurrency, requested);
 }
 
 interface ThreadedModule {
@@ -56,7 +74,7 @@ export function wasmThreadsInUse(): number {
 export const browserWasmThreadsPlugin: BackendPlugin = {
   name: WASM_THREADS_BACKEND,
   priority: 11,
-  async available() {
+  async available(context) {
     if (typeof WebAssembly !== 'object') return 'WebAssembly is not available';
     if (typeof SharedArrayBuffer === 'undefined' || globalThis.crossOriginIsolated !== true) {
       return 'the page is not cross-origin isolated (serve it with COOP: same-origin and COEP: require-corp), so SharedArrayBuffer is missing; use wasm';
@@ -64,7 +82,13 @@ export const browserWasmThreadsPlugin: BackendPlugin = {
     // the package registers the WASM_HAS_SIMD_SUPPORT flag (a feature probe) on import
     await import('@tensorflow/tfjs-backend-wasm');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT').catch(() => false);
-    return simd ? true : 'this browser has no WebAssembly SIMD (the threaded build needs it); use wasm';
+    if (!simd) return 'this browser has no WebAssembly SIMD (the threaded build needs it); use wasm';
+    // With fewer than 4 logical cores the pool's threads compete with the page's own (and on
+    // a busy 2-core machine a UNet step ran 2x slower on 2 threads than on 1): `auto` keeps
+    // single-threaded wasm there; asked for by name, wasm-mt still starts.
+    const cores = navigator.hardwareConcurrency ?? 1;
+    if (!context?.explicit && cores < AUTO_MIN_CORES) return `${cores} logical cores (auto uses threads from ${AUTO_MIN_CORES}); choose wasm-mt to use them anyway`;
+    return true;
   },
   async activate() {
     // The wasm package registers the `wasm` backend and its kernels on import.
@@ -76,7 +100,7 @@ export const browserWasmThreadsPlugin: BackendPlugin = {
     await tf.ready();
   },
   async describe() {
-    return { threads: threadsInUse ? `${threadsInUse} (XNNPACK pool)` : `${wantedWasmThreads(navigator.hardwareConcurrency)} requested` };
+    return { threads: threadsInUse ? `${threadsInUse} (XNNPACK pool)` : `${pageThreads()} requested` };
   },
 };
 
@@ -84,7 +108,7 @@ function registerThreadedBackend(): Promise<void> {
   registered ??= (async () => {
     const wasmPkg = await import('@tensorflow/tfjs-backend-wasm');
     const factory = ((threadedGlue as unknown as { default?: Factory }).default ?? threadedGlue) as unknown as Factory;
-    const threads = wantedWasmThreads(navigator.hardwareConcurrency);
+    const threads = pageThreads();
     // Absolute URLs: the workers run from blob: URLs, against which relative ones do not resolve.
     const glueHref = new URL(threadedGlueUrl, document.baseURI).href;
     const wasmHref = new URL(threadedWasmUrl, document.baseURI).href;
