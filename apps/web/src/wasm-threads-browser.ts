@@ -45,6 +45,9 @@ interface ThreadedModule {
 }
 type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
 
+/** How long the module and its 8 pthread workers may take to start. */
+const START_TIMEOUT_MS = 60_000;
+
 let registered: Promise<void> | undefined;
 let threadsInUse = 0;
 
@@ -118,9 +121,15 @@ function registerThreadedBackend(): Promise<void> {
     Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
     let module: ThreadedModule;
     try {
-      module = await factory({
-        locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? workerHref : p.endsWith('.wasm') ? wasmHref : prefix + p),
-        mainScriptUrlOrBlob: glueHref,
+      // A worker that cannot load the glue leaves Emscripten waiting for ever: give up loudly.
+      module = await new Promise<ThreadedModule>((resolve, reject) => {
+        const where = `its workers load ${glueHref} and ${wasmHref}`;
+        const timer = setTimeout(() => reject(new Error(`the threaded wasm module did not start within ${START_TIMEOUT_MS / 1000} s (${where})`)), START_TIMEOUT_MS);
+        factory({
+          locateFile: (p: string, prefix: string) => (p.endsWith('.worker.js') ? workerHref : p.endsWith('.wasm') ? wasmHref : prefix + p),
+          mainScriptUrlOrBlob: glueHref,
+          onAbort: (what: unknown) => reject(new Error(`the threaded wasm module aborted: ${String(what)} (${where})`)),
+        }).then(resolve, reject).finally(() => clearTimeout(timer));
       });
       const init = module.cwrap('init_with_threads_count', null, ['number']);
       // the same wrapper tfjs's own init() builds; BackendWasm's constructor calls these
