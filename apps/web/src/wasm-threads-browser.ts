@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmTrainingKernels } from '@adm/backends';
+import { registerThreadedWasmBackend, registerWasmTrainingKernels, type ThreadedWasmModule } from '@adm/backends';
 import type { BackendPlugin } from '@adm/core';
 // The threaded SIMD Emscripten glue, twice: bundled (minified, run on the main thread) and as
 // a verbatim static asset (`?url`: Vite copies it unchanged) that each pthread worker loads
@@ -39,10 +39,7 @@ function pageThreads(): number {
   return wantedWasmThreads(navigator.hardwareConcurrency, requested);
 }
 
-interface ThreadedModule {
-  cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
-  tfjs: Record<string, (...a: number[]) => number>;
-}
+type ThreadedModule = ThreadedWasmModule;
 type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
 
 /** How long the module and its 8 pthread workers may take to start. */
@@ -131,23 +128,8 @@ function registerThreadedBackend(): Promise<void> {
           onAbort: (what: unknown) => reject(new Error(`the threaded wasm module aborted: ${String(what)} (${where})`)),
         }).then(resolve, reject).finally(() => clearTimeout(timer));
       });
-      const init = module.cwrap('init_with_threads_count', null, ['number']);
-      // the same wrapper tfjs's own init() builds; BackendWasm's constructor calls these
-      module.tfjs = {
-        init: () => init(threads),
-        initWithThreadsCount: () => init(threads),
-        getThreadsCount: module.cwrap('get_threads_count', 'number', []),
-        registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
-        disposeData: module.cwrap('dispose_data', null, ['number']),
-        dispose: module.cwrap('dispose', null, []),
-      };
-      // Build the backend now (its constructor creates the pool) while the count is patched.
-      const backend = new wasmPkg.BackendWasm(module as never);
-      threadsInUse = module.tfjs.getThreadsCount!();
-      for (const k of tf.getKernelsForBackend('wasm')) {
-        if (!tf.getKernel(k.kernelName, WASM_THREADS_BACKEND)) tf.registerKernel({ ...k, backendName: WASM_THREADS_BACKEND });
-      }
-      tf.registerBackend(WASM_THREADS_BACKEND, () => backend, 1);
+      // the backend is built now (its constructor creates the pool) while the count is patched
+      threadsInUse = registerThreadedWasmBackend(module, threads, WASM_THREADS_BACKEND, wasmPkg.BackendWasm as never);
     } finally {
       if (own) Object.defineProperty(navigator, 'hardwareConcurrency', own);
       else delete (navigator as unknown as Record<string, unknown>).hardwareConcurrency;

@@ -11,6 +11,7 @@ export { tensorflowPlugin } from './tensorflow-plugin.js';
 export { webgpuPlugin, probeWebGpu, SWIFTSHADER_ICD, type WebGpuAdapterReport } from './webgpu-plugin.js';
 export { wasmPlugin } from './wasm-plugin.js';
 export { wasmThreadsPlugin, WASM_THREADS_BACKEND } from './wasm-threads-plugin.js';
+export { registerThreadedWasmBackend, type ThreadedWasmModule } from './wasm/threaded-backend.js';
 export { registerPreciseTrig, preciseSin } from './webgpu/precise-trig.js';
 export { KernelScope, withScope } from './kernel-scope.js';
 export { registerWasmTrainingKernels, type WasmKernelReport, type WasmKernelOptions } from './wasm/register-wasm-kernels.js';

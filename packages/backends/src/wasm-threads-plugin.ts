@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { AdmError, type BackendPlugin } from '@adm/core';
 import { registerWasmTrainingKernels } from './wasm/register-wasm-kernels.js';
+import { registerThreadedWasmBackend, type ThreadedWasmModule } from './wasm/threaded-backend.js';
 
 /** Backend name of multithreaded wasm in Node. */
 export const WASM_THREADS_BACKEND = 'wasm-mt';
@@ -53,10 +54,7 @@ export const wasmThreadsPlugin: BackendPlugin = {
   },
 };
 
-interface WasmModule {
-  cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => number;
-  tfjs: Record<string, (...a: number[]) => number>;
-}
+type WasmModule = ThreadedWasmModule & { tfjs: Record<string, (...a: number[]) => number> };
 
 async function threadCount(): Promise<number> {
   const env = process.env.ADM_WASM_THREADS;
@@ -117,21 +115,7 @@ function registerThreadedBackend(): Promise<void> {
     } finally {
       osCjs.cpus = cpus;
     }
-    const init = module.cwrap('init_with_threads_count', null, ['number']);
-    // the same wrapper tfjs's own init() builds; BackendWasm's constructor calls these
-    module.tfjs = {
-      init: () => init(threads),
-      initWithThreadsCount: () => init(threads),
-      getThreadsCount: module.cwrap('get_threads_count', 'number', []),
-      registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
-      disposeData: module.cwrap('dispose_data', null, ['number']),
-      dispose: module.cwrap('dispose', null, []),
-    };
-
-    for (const k of tf.getKernelsForBackend('wasm')) {
-      if (!tf.getKernel(k.kernelName, WASM_THREADS_BACKEND)) tf.registerKernel({ ...k, backendName: WASM_THREADS_BACKEND });
-    }
-    tf.registerBackend(WASM_THREADS_BACKEND, () => new wasmPkg.BackendWasm(module as never), 1);
+    registerThreadedWasmBackend(module, threads, WASM_THREADS_BACKEND, wasmPkg.BackendWasm as never);
   })();
   return registered;
 }
