@@ -19,7 +19,7 @@ function parse(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') o.help = '1';
-    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup', '--checkpoint', '--child-out'].includes(a)) {
+    else if (['--backend', '--workload', '--json', '--runs', '--budget-s', '--batch', '--warmup', '--checkpoint', '--child-out', '--rate-hint'].includes(a)) {
       if (argv[i + 1] === undefined) throw new Error(`bench: ${a} needs a value`);
       o[a.slice(2)] = argv[++i];
     } else throw new Error(`bench: unknown argument ${a} (known: --backend, --workload, --json, --runs, --warmup, --budget-s, --batch, --checkpoint, --help)`);
@@ -46,7 +46,7 @@ async function main(): Promise<number> {
   --batch N      override every workload's batch size
   --checkpoint auto|on|off   UNet gradient checkpointing in train steps (auto: on for wasm and
                  wasm-mt, whose 32-bit heap (4 GB) cannot hold a batch-64 MNIST step's activations)
-Each backend runs in its own process (its peak RSS and heap are its own); wasm-mt's thread
+Each backend and workload runs in its own process (its peak RSS and heap are its own); wasm-mt's thread
 count is ADM_WASM_THREADS (default every core).`);
     return 0;
   }
@@ -58,30 +58,52 @@ count is ADM_WASM_THREADS (default every core).`);
   for (const w of wantedWorkloads) if (!WORKLOADS.some((x) => x.name === w)) return fail(`unknown workload ${w} (known: ${WORKLOADS.map((x) => x.name).join(', ')})`);
   if (args['child-out']) {
     // one backend, in this process: the parent reads the records from the file
-    const records = await benchBackend(wantedBackends[0], wantedWorkloads, args);
-    writeFileSync(args['child-out'], JSON.stringify(records));
+    // the file is rewritten after every case, so a child stopped by the parent's time limit
+    // keeps what it measured
+    const out = args['child-out'];
+    await benchBackend(wantedBackends[0], wantedWorkloads, args, (records) => writeFileSync(out, JSON.stringify(records)));
     return 0;
   }
   console.log(`# tfjs ${tf.version.tfjs}, Node ${process.versions.node}, ${cpus().length} x ${cpus()[0]?.model}, load ${loadavg()[0].toFixed(2)}`);
   const records: BenchRecord[] = [];
+  const budgetMs = Number(args['budget-s'] ?? 300) * 1000;
   const dir = mkdtempSync(join(tmpdir(), 'adm-bench-'));
   try {
     for (const backend of wantedBackends) {
-      const out = join(dir, `${backend}.json`);
-      const passthrough = Object.entries(args).flatMap(([k, v]) => (['backend', 'json', 'child-out', 'help'].includes(k) ? [] : [`--${k}`, v]));
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...passthrough, '--backend', backend, '--child-out', out], { stdio: 'inherit', env: process.env });
-      let got: BenchRecord[] = [];
-      try {
-        got = JSON.parse(readFileSync(out, 'utf8')) as BenchRecord[];
-      } catch {
-        // the child died (e.g. aborted by the wasm runtime): record why for each case it owed
-        const why = `failed: the ${backend} process ended without results (exit ${child.status ?? child.signal})`;
-        console.log(`# ${backend}: ${why}`);
-        for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
-          for (const mode of w.modes) records.push({ workload: w.name, backend, mode, batch: Number(args.batch ?? w.batch), ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, note: why });
+      // the rate (GFLOP/s) of the last case measured on this backend, to size the next one
+      let rate = 0;
+      for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
+        // one process per backend and workload: each starts from a fresh heap (wasm's 32-bit
+        // heap never shrinks, and what earlier workloads left fragmented can make the
+        // ImageNet model's 4 GB fail) and its peak RSS is its own
+        const out = join(dir, `${backend}-${w.name}.json`);
+        const passthrough = Object.entries(args).flatMap(([k, v]) => (['backend', 'workload', 'json', 'child-out', 'rate-hint', 'help'].includes(k) ? [] : [`--${k}`, v]));
+        // A step cannot be interrupted inside the process (tfjs kernels run synchronously), so
+        // the parent stops a child that runs far past the budget: a backend whose backward
+        // kernels are much slower than its forward ones (cpu) is otherwise misjudged.
+        const limitMs = 4 * budgetMs + 120_000;
+        const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...passthrough, '--backend', backend, '--workload', w.name, '--rate-hint', String(rate), '--child-out', out], { stdio: 'inherit', env: process.env, timeout: limitMs, killSignal: 'SIGKILL' });
+        let got: BenchRecord[] = [];
+        try {
+          got = JSON.parse(readFileSync(out, 'utf8')) as BenchRecord[];
+        } catch {
+          got = [];
         }
+        // the cases the child owed but did not write (it died, or was stopped): say why
+        const why = child.error || child.signal === 'SIGKILL'
+          ? `failed: stopped after ${Math.round(limitMs / 1000)} s (4 x --budget-s + 120 s) without finishing this case`
+          : `failed: the ${backend} process for ${w.name} ended without results (exit ${child.status ?? child.signal})`;
+        if (child.status !== 0 || got.length > 0) {
+          for (const mode of w.modes) {
+            if (got.some((r) => r.mode === mode)) continue;
+            console.log(`# ${w.name} ${mode} ${backend}: ${why}`);
+            records.push({ workload: w.name, backend, mode, batch: Number(args.batch ?? w.batch), ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, note: why });
+          }
+        }
+        records.push(...got);
+        for (const r of got) if (r.gflops) rate = r.gflops;
+        if (got.length === 0 && child.status === 0) break; // the backend is unavailable (said by the child)
       }
-      records.push(...got);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -97,21 +119,23 @@ count is ADM_WASM_THREADS (default every core).`);
 }
 
 /** Every wanted workload and mode on one backend (in this process). */
-async function benchBackend(backend: string, wantedWorkloads: string[], args: Record<string, string>): Promise<BenchRecord[]> {
+async function benchBackend(backend: string, wantedWorkloads: string[], args: Record<string, string>, progress: (records: BenchRecord[]) => void = () => {}): Promise<BenchRecord[]> {
   const budgetMs = Number(args['budget-s'] ?? 300) * 1000;
   const maxRuns = Number(args.runs ?? 10);
-  const records: BenchRecord[] = [];
+  const list: BenchRecord[] = [];
+  const records = { push: (...r: BenchRecord[]) => { list.push(...r); progress(list); return list.length; } };
+  progress(list);
   const plugin = backendPlugins().find((p) => p.name === backend)!;
   const ok = await plugin.available({ explicit: true });
   if (ok !== true) {
     console.log(`# ${backend}: unavailable: ${ok}`);
-    return records;
+    return list;
   }
   await useBackend(backend);
   const details = (await plugin.describe?.()) ?? {};
   const adapter = details.adapter;
   console.log(`# backend ${backend}${adapter ? ` (adapter: ${adapter})` : ''}`);
-  let gflopsSeen = 0; // the rate of the last case measured on this backend, to size the next
+  let gflopsSeen = Number(args['rate-hint'] ?? 0); // the rate of the last case measured on this backend, to size the next
   for (const w of WORKLOADS.filter((x) => wantedWorkloads.includes(x.name))) {
     const batch = Number(args.batch ?? w.batch);
     const ck = args.checkpoint ?? 'auto';
@@ -201,7 +225,7 @@ async function benchBackend(backend: string, wantedWorkloads: string[], args: Re
       built.dispose();
     }
   }
-  return records;
+  return list;
 }
 
 function printTable(records: BenchRecord[]): void {
