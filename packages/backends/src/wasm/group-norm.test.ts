@@ -4,6 +4,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, SeededRandom, ShapeError, useBackend, type GroupNormAttrs } from '@adm/core';
 import '../index.js';
+import { expectClose } from './expect-close.js';
 
 const rng = new SeededRandom(4321);
 
@@ -61,14 +62,7 @@ function evaluate(c: Case, h: Host, fused: boolean): Record<string, Float32Array
   });
 }
 
-function expectClose(actual: Float32Array, expected: Float32Array, what: string, rel = 1e-5): void {
-  expect(actual.length, what).toBe(expected.length);
-  let scale = 1e-6;
-  for (const v of expected) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  expect(worst / scale, `${what}: max |wasm - cpu| = ${worst} (scale ${scale})`).toBeLessThan(rel);
-}
+const close = (actual: Float32Array, expected: Float32Array, what: string, rel = 1e-5) => expectClose(actual, expected, what, rel);
 
 function randomHost(c: Case): Host {
   const size = c.shape.reduce((a, b) => a * b, 1);
@@ -104,7 +98,7 @@ describe('wasm AdmGroupNorm vs the tf-ops formula on cpu', () => {
       const expected = evaluate(c, h, false);
       await useBackend('wasm');
       const actual = evaluate(c, h, true);
-      for (const name of ['y', 'mean', 'rstd', 'dx', 'dgamma', 'dbeta']) expectClose(actual[name], expected[name], name);
+      for (const name of ['y', 'mean', 'rstd', 'dx', 'dgamma', 'dbeta']) close(actual[name], expected[name], name);
     });
   }
 

@@ -4,6 +4,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { SeededRandom, useBackend } from '@adm/core';
 import '../index.js';
+import { expectClose } from './expect-close.js';
 
 const rng = new SeededRandom(1234);
 const randn = (shape: number[]) => ({ shape, data: rng.normal(shape.reduce((a, b) => a * b, 1)) });
@@ -31,14 +32,7 @@ async function onBoth(fn: (...xs: tf.Tensor[]) => tf.Tensor[], ...inputs: Host[]
   return { cpu: res.cpu, wasm: res.wasm, wasmDataLeak, tensorLeak };
 }
 
-function expectClose(actual: Float32Array, expected: Float32Array, what: string, rel = 2e-5): void {
-  expect(actual.length, what).toBe(expected.length);
-  let scale = 1e-6;
-  for (const v of expected) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  expect(worst / scale, `${what}: max |wasm - cpu| = ${worst} (scale ${scale})`).toBeLessThan(rel);
-}
+const close = (actual: Float32Array, expected: Float32Array, what: string, rel = 2e-5) => expectClose(actual, expected, what, rel);
 
 describe('wasm training kernels vs the cpu backend', () => {
   beforeAll(async () => {
@@ -70,8 +64,8 @@ describe('wasm training kernels vs the cpu backend', () => {
         const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), gt)));
         return grads([xt, ft]);
       }, x, filt, g);
-      expectClose(r.wasm[0], r.cpu[0], `${what} dx`);
-      expectClose(r.wasm[1], r.cpu[1], `${what} dfilter`);
+      close(r.wasm[0], r.cpu[0], `${what} dx`);
+      close(r.wasm[1], r.cpu[1], `${what} dfilter`);
       expect(r.wasmDataLeak, `${what}: wasm buffers left behind`).toBe(0);
       expect(r.tensorLeak, `${what}: tensors left behind`).toBe(0);
     }
@@ -87,7 +81,7 @@ describe('wasm training kernels vs the cpu backend', () => {
       const outW = pad === 'same' ? wIn * stride : (wIn - 1) * stride + 3;
       const dy = randn([n, hIn, wIn, o]);
       const r = await onBoth((d, ft) => [tf.conv2dTranspose(d as tf.Tensor4D, ft as tf.Tensor4D, [n, outH, outW, c], stride, pad)], dy, filt);
-      expectClose(r.wasm[0], r.cpu[0], `conv2dTranspose stride ${stride} pad ${pad}`);
+      close(r.wasm[0], r.cpu[0], `conv2dTranspose stride ${stride} pad ${pad}`);
       expect(r.wasmDataLeak).toBe(0);
     }
   });
@@ -100,11 +94,11 @@ describe('wasm training kernels vs the cpu backend', () => {
       const x = randn([n, width, 2]);
       const ids = Array.from({ length: n }, () => rng.int(segments));
       const r = await onBoth((xt) => [tf.unsortedSegmentSum(xt, tf.tensor1d(ids, 'int32'), segments)], x);
-      expectClose(r.wasm[0], r.cpu[0], `segment sum n=${n} S=${segments}`);
+      close(r.wasm[0], r.cpu[0], `segment sum n=${n} S=${segments}`);
       const table = randn([segments, width]);
       const g = randn([n, width]);
       const r2 = await onBoth((tab, gt) => [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, tf.tensor1d(ids, 'int32')), gt)))(tab)], table, g);
-      expectClose(r2.wasm[0], r2.cpu[0], `gather gradient n=${n} S=${segments}`);
+      close(r2.wasm[0], r2.cpu[0], `gather gradient n=${n} S=${segments}`);
       expect(r2.wasmDataLeak).toBe(0);
     }
   });
@@ -116,20 +110,20 @@ describe('wasm training kernels vs the cpu backend', () => {
       const b = randn(tb ? [bt, n, k] : [bt, k, n]);
       const r = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a, b);
       const rg = await onBoth((at, btt) => tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x, y, ta, tb))))([at, btt]), a, b);
-      expectClose(rg.wasm[0], rg.cpu[0], `matMul gradient dA transposeA=${ta} transposeB=${tb}`);
-      expectClose(rg.wasm[1], rg.cpu[1], `matMul gradient dB transposeA=${ta} transposeB=${tb}`);
-      expectClose(r.wasm[0], r.cpu[0], `matMul transposeA=${ta} transposeB=${tb} [${bt},${m},${k},${n}]`);
+      close(rg.wasm[0], rg.cpu[0], `matMul gradient dA transposeA=${ta} transposeB=${tb}`);
+      close(rg.wasm[1], rg.cpu[1], `matMul gradient dB transposeA=${ta} transposeB=${tb}`);
+      close(r.wasm[0], r.cpu[0], `matMul transposeA=${ta} transposeB=${tb} [${bt},${m},${k},${n}]`);
       expect(r.wasmDataLeak).toBe(0);
       const b2 = randn(tb ? [n, k] : [k, n]);
       const r2 = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a, b2);
-      expectClose(r2.wasm[0], r2.cpu[0], `matMul broadcast B transposeA=${ta} transposeB=${tb}`);
+      close(r2.wasm[0], r2.cpu[0], `matMul broadcast B transposeA=${ta} transposeB=${tb}`);
       const a1 = randn(ta ? [k, m] : [m, k]);
       const r3 = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a1, b);
-      expectClose(r3.wasm[0], r3.cpu[0], `matMul broadcast A transposeA=${ta} transposeB=${tb}`);
+      close(r3.wasm[0], r3.cpu[0], `matMul broadcast A transposeA=${ta} transposeB=${tb}`);
       const a4 = randn(ta ? [2, 3, k, m] : [2, 3, m, k]);
       const b4 = randn(tb ? [2, 3, n, k] : [2, 3, k, n]);
       const r4 = await onBoth((at, btt) => [tf.matMul(at, btt, ta, tb)], a4, b4);
-      expectClose(r4.wasm[0], r4.cpu[0], `matMul rank 4 transposeA=${ta} transposeB=${tb}`);
+      close(r4.wasm[0], r4.cpu[0], `matMul rank 4 transposeA=${ta} transposeB=${tb}`);
       expect(r4.wasmDataLeak).toBe(0);
     }
   });
@@ -146,11 +140,11 @@ describe('wasm training kernels vs the cpu backend', () => {
       const x = randn(shape);
       const axis = rng.int(rank);
       const r = await onBoth((xt) => [tf.transpose(xt, perm), ...tf.unstack(xt, axis)], x);
-      r.cpu.forEach((c, i) => expectClose(r.wasm[i], c, `shape ${shape} perm ${perm} / unstack axis ${axis} output ${i}`, 1e-7));
+      r.cpu.forEach((c, i) => close(r.wasm[i], c, `shape ${shape} perm ${perm} / unstack axis ${axis} output ${i}`, 1e-7));
       expect(r.wasmDataLeak, `shape ${shape} perm ${perm}`).toBe(0);
     }
     const attention = randn([2, 5, 4, 3, 2]);
     const r = await onBoth((xt) => [tf.transpose(xt, [3, 0, 2, 1, 4])], attention);
-    expectClose(r.wasm[0], r.cpu[0], 'attention qkv split transpose', 1e-7);
+    close(r.wasm[0], r.cpu[0], 'attention qkv split transpose', 1e-7);
   });
 });
