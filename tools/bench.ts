@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backendPlugins, loadBackendPluginModules, useBackend } from '@adm/core';
 import { countFlops, timeSteps } from './bench/measure.js';
 import { WORKLOADS, type Mode } from './bench/workloads.js';
-import type { BenchRecord } from './bench/record.js';
+import { unmeasured, type BenchRecord } from './bench/record.js';
 
 function parse(argv: string[]) {
   const o: Record<string, string> = {};
@@ -97,7 +97,7 @@ count is ADM_WASM_THREADS (default every core).`);
           for (const mode of w.modes) {
             if (got.some((r) => r.mode === mode)) continue;
             console.log(`# ${w.name} ${mode} ${backend}: ${why}`);
-            records.push({ workload: w.name, backend, mode, batch: Number(args.batch ?? w.batch), ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, note: why });
+            records.push(unmeasured(w.name, backend, mode, Number(args.batch ?? w.batch), { note: why }));
           }
         }
         records.push(...got);
@@ -119,17 +119,20 @@ count is ADM_WASM_THREADS (default every core).`);
 }
 
 /** Every wanted workload and mode on one backend (in this process). */
-async function benchBackend(backend: string, wantedWorkloads: string[], args: Record<string, string>, progress: (records: BenchRecord[]) => void = () => {}): Promise<BenchRecord[]> {
+async function benchBackend(backend: string, wantedWorkloads: string[], args: Record<string, string>, progress: (records: BenchRecord[]) => void): Promise<void> {
   const budgetMs = Number(args['budget-s'] ?? 300) * 1000;
   const maxRuns = Number(args.runs ?? 10);
-  const list: BenchRecord[] = [];
-  const records = { push: (...r: BenchRecord[]) => { list.push(...r); progress(list); return list.length; } };
-  progress(list);
+  const records: BenchRecord[] = [];
+  const add = (r: BenchRecord) => {
+    records.push(r);
+    progress(records);
+  };
+  progress(records);
   const plugin = backendPlugins().find((p) => p.name === backend)!;
   const ok = await plugin.available({ explicit: true });
   if (ok !== true) {
     console.log(`# ${backend}: unavailable: ${ok}`);
-    return list;
+    return;
   }
   await useBackend(backend);
   const details = (await plugin.describe?.()) ?? {};
@@ -142,11 +145,12 @@ async function benchBackend(backend: string, wantedWorkloads: string[], args: Re
     // Skip building a network whose every mode is estimated over budget (building the
     // ImageNet model alone takes minutes).
     const estimate = (mode: Mode) => (gflopsSeen > 0 ? (((w.gflopForward * batch) / w.batch) * (mode === 'train' ? 3 : 1) / gflopsSeen) * 1000 : 0);
+    const skipped = (mode: Mode) =>
+      `skipped: one step estimated at ~${round(estimate(mode) / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}`;
     if (w.modes.every((m) => estimate(m) > budgetMs)) {
       for (const mode of w.modes) {
-        const note = `skipped: one step estimated at ~${round(estimate(mode) / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}`;
-        records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter, note });
-        console.log(`${w.name} ${mode} ${backend}: ${note}`);
+        add(unmeasured(w.name, backend, mode, batch, { adapter, note: skipped(mode) }));
+        console.log(`${w.name} ${mode} ${backend}: ${skipped(mode)}`);
       }
       continue;
     }
@@ -154,14 +158,12 @@ async function benchBackend(backend: string, wantedWorkloads: string[], args: Re
     try {
       for (const mode of w.modes) {
         try {
-        const base: BenchRecord = { workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, adapter };
+        const base = unmeasured(w.name, backend, mode, batch, { adapter });
         if (mode === 'train') base.loss = built.loss;
         if (mode === 'train' && built.trainNote) base.note = built.trainNote;
-        const gflopStep = (w.gflopForward * batch) / w.batch * (mode === 'train' ? 3 : 1);
-        const estMs = gflopsSeen > 0 ? (gflopStep / gflopsSeen) * 1000 : 0;
-        if (estMs > budgetMs) {
-          const rec = { ...base, note: `skipped: one step estimated at ~${round(estMs / 1000, 0)} s from this backend's rate on the previous case (${round(gflopsSeen, 1)} GFLOP/s), over --budget-s ${budgetMs / 1000}` };
-          records.push(rec);
+        if (estimate(mode) > budgetMs) {
+          const rec = { ...base, note: skipped(mode) };
+          add(rec);
           console.log(`${w.name} ${mode} ${backend}: ${rec.note}`);
           continue;
         }
@@ -207,7 +209,7 @@ async function benchBackend(backend: string, wantedWorkloads: string[], args: Re
           note: [base.note, note].filter(Boolean).join('; ') || undefined,
         };
         gflopsSeen = rec.gflops!;
-        records.push(rec);
+        add(rec);
         console.log(
           `${w.name.padEnd(16)} ${mode.padEnd(7)} ${backend.padEnd(8)} b=${String(batch).padEnd(3)} median ${rec.ms_median} ms (cpu ${rec.cpu_ms_median} ms)  min ${rec.ms_min} ms  ${rec.images_per_s} img/s  ${rec.gflops} GFLOP/s  rss ${rec.rss_peak_mb} MB  tensors +${rec.tensor_growth}${rec.note ? `  (${rec.note})` : ''}`,
         );
@@ -217,7 +219,7 @@ async function benchBackend(backend: string, wantedWorkloads: string[], args: Re
           // wasm32 cannot grow its heap past 4 GB; tfjs then fails with an unrelated-looking error.
           const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length;
           if (heap && heap >= 2 ** 32 - 2 ** 26) msg = `out of memory: the wasm heap is at the 32-bit limit (${Math.round(heap / 2 ** 20)} MB) (${msg})`;
-          records.push({ workload: w.name, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: round(process.memoryUsage.rss() / 2 ** 20, 0), tensor_growth: null, runs: 0, warmup: 0, note: `failed: ${msg}` });
+          add(unmeasured(w.name, backend, mode, batch, { rss_peak_mb: round(process.memoryUsage.rss() / 2 ** 20, 0), note: `failed: ${msg}` }));
           console.log(`${w.name} ${mode} ${backend}: failed: ${msg}`);
         }
       }
@@ -225,7 +227,6 @@ async function benchBackend(backend: string, wantedWorkloads: string[], args: Re
       built.dispose();
     }
   }
-  return list;
 }
 
 function printTable(records: BenchRecord[]): void {

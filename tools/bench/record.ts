@@ -21,3 +21,8 @@ export interface BenchRecord {
   adapter?: string;
   note?: string;
 }
+
+/** A record with no measurement yet (or none at all: skipped or failed, said in `note`). */
+export function unmeasured(workload: string, backend: string, mode: Mode, batch: number, extra: Partial<BenchRecord> = {}): BenchRecord {
+  return { workload, backend, mode, batch, ms_median: null, ms_min: null, images_per_s: null, gflops: null, rss_peak_mb: null, tensor_growth: null, runs: 0, warmup: 0, ...extra };
+}

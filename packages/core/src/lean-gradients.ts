@@ -200,7 +200,7 @@ function backpropagate(engine: EngineInternals, filteredTape: readonly TapeNode[
             `${inputName} must have 'float32' dtype, but has '${dx.dtype}'`);
         }
         const x = node.inputs[inputName];
-        if (!shapesEqual(dx.shape, x.shape)) {
+        if (!tf.util.arraysEqual(dx.shape, x.shape)) {
           throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ` +
             `'${inputName}' has shape '${dx.shape}', which does not match ` +
             `the shape of the input '${x.shape}'`);
@@ -258,12 +258,6 @@ class GradientMap {
   references(t: tf.Tensor): boolean {
     return this.holders.has(t);
   }
-}
-
-function shapesEqual(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
