@@ -22,7 +22,13 @@ export interface BackendPlugin {
   describe?(): Promise<Record<string, string>>;
 }
 
-const plugins = new Map<string, BackendPlugin>();
+/**
+ * One registry per process, kept on globalThis: the ESM and the CommonJS copies of this
+ * package (a program that both imports and requires it) must see the same plugins.
+ */
+const REGISTRY = Symbol.for('adm.backendPlugins');
+const plugins: Map<string, BackendPlugin> = ((globalThis as Record<symbol, unknown>)[REGISTRY] as Map<string, BackendPlugin> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY] = new Map<string, BackendPlugin>());
 
 /** Register (or replace, by name) a backend plugin. */
 export function registerBackendPlugin(plugin: BackendPlugin): void {
@@ -30,11 +36,22 @@ export function registerBackendPlugin(plugin: BackendPlugin): void {
 }
 
 /**
- * Packages that register backend plugins when imported. They are optional: one that is not
- * installed is skipped silently; one that fails to load is reported by useBackend. Extra
- * modules can be named in ADM_BACKEND_MODULES (comma-separated).
+ * Packages that register backend plugins when imported (optional peer dependencies of this
+ * package: core alone has only the `cpu` backend; @adm/backends adds wasm, wasm-mt and
+ * webgpu, @adm/native the oneDNN `native` one). One that is not installed is skipped
+ * silently; one that fails to load is reported by useBackend. Extra modules can be named in
+ * ADM_BACKEND_MODULES (comma-separated).
  */
 export const BACKEND_PLUGIN_MODULES: readonly string[] = ['@adm/backends', '@adm/native'];
+
+/** Which optional package brings each backend the toolkit knows of (for the error when it is missing). */
+const PLUGIN_PACKAGE_OF: Record<string, string> = {
+  wasm: '@adm/backends',
+  'wasm-mt': '@adm/backends',
+  webgpu: '@adm/backends',
+  tensorflow: '@adm/backends',
+  native: '@adm/native',
+};
 
 let discovery: Promise<string[]> | undefined;
 
@@ -85,24 +102,6 @@ registerBackendPlugin({
   },
 });
 
-registerBackendPlugin({
-  name: 'wasm',
-  priority: 10,
-  async available() {
-    try {
-      await import('@tensorflow/tfjs-backend-wasm');
-      return true;
-    } catch (e) {
-      return `@tensorflow/tfjs-backend-wasm is not installed (npm install @tensorflow/tfjs-backend-wasm): ${(e as Error).message}`;
-    }
-  },
-  async activate() {
-    await import('@tensorflow/tfjs-backend-wasm');
-    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs could not initialise the wasm backend');
-    await tf.ready();
-  },
-});
-
 export interface BackendChoice {
   name: string;
   /** One line per preferred backend that was skipped, with why. */
@@ -132,7 +131,9 @@ export async function useBackend(preference?: string | readonly string[], log: (
     if (w === 'auto') names.push(...backendPlugins().map((p) => p.name));
     else if (!plugins.has(w)) {
       const why = loadProblems.length ? `; ${loadProblems.join('; ')}` : '';
-      throw new ConfigError('backend', `unknown backend "${w}" (registered: ${[...plugins.keys()].join(', ')})${why}`);
+      const from = PLUGIN_PACKAGE_OF[w];
+      const hint = from ? `; the ${w} backend comes with ${from} (npm install ${from})` : '';
+      throw new ConfigError('backend', `unknown backend "${w}" (registered: ${[...plugins.keys()].join(', ')})${hint}${why}`);
     } else {
       names.push(w);
       explicit.add(w);
