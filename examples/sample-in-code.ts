@@ -10,8 +10,8 @@ await useBackend('auto');
 const container = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule);
 const pipeline = container.get<SamplingPipeline>(TOKENS.SamplingPipeline);
 for await (const ev of pipeline.run({
-  model: 'models/mnist-unet',
-  classifier: 'models/mnist-classifier',
+  model: 'packages/models-mnist/mnist-unet',
+  classifier: 'packages/models-mnist/mnist-classifier',
   respacing: 'ddim25',
   sampler: 'ddim',
   guidance: [{ type: 'classifier', scale: 2 }],

@@ -17,8 +17,8 @@ import { type EncoderUNetModel, loadModelFolder, unetModule } from '@adm/unet';
 
 const { values: o } = parseArgs({
   options: {
-    model: { type: 'string', default: 'models/mnist-unet' },
-    classifier: { type: 'string', default: 'models/mnist-classifier' },
+    model: { type: 'string', default: 'packages/models-mnist/mnist-unet' },
+    classifier: { type: 'string', default: 'packages/models-mnist/mnist-classifier' },
     n: { type: 'string', default: '1000' },
     'samples-per-class': { type: 'string', default: '10' },
     scales: { type: 'string', default: '0,1,2' },

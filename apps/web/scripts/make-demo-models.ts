@@ -72,10 +72,10 @@ async function writeRandomModel(dir: string, modelType: ModelType, flags: ModelF
 
 /** Trained models committed under <repo>/models (by the training helpers), if any. */
 async function bundledModels(): Promise<CatalogModel[]> {
-  const unet = join(repoRoot, 'models/mnist-unet');
+  const unet = join(repoRoot, 'packages/models-mnist/mnist-unet');
   if (!existsSync(join(unet, 'model.safetensors'))) return [];
   await cp(unet, join(outRoot, 'mnist-unet'), { recursive: true });
-  const clf = join(repoRoot, 'models/mnist-classifier');
+  const clf = join(repoRoot, 'packages/models-mnist/mnist-classifier');
   const hasClf = existsSync(join(clf, 'model.safetensors'));
   if (hasClf) await cp(clf, join(outRoot, 'mnist-classifier'), { recursive: true });
   // Classes mean something only to a class-conditional model or through a classifier.

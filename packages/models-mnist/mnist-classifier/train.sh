@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# How models/mnist-classifier was trained (run from the repository root): the mnist-classifier
+# How packages/models-mnist/mnist-classifier was trained (run from the repository root): the mnist-classifier
 # preset (width 32, depth 1, mult 1,2,2, attention at 14 and 7, attention pool) on noised
 # MNIST (uniform t, cosine schedule), 1500 AdamW steps with the lr annealed to 0.
 set -euo pipefail

@@ -1,9 +1,8 @@
 // `adm sample`: class-conditional (guided) sampling with the pipeline of @adm/core wired by
 // inversify; writes a PNG grid and an .npz (arr_0 uint8 NHWC, arr_1 labels) as
 // guided-diffusion's sample scripts do.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   backendPreference,
@@ -21,6 +20,7 @@ import {
   writeFileAtomic,
 } from '@adm/core';
 import { guidanceModule } from '@adm/guidance';
+import { mnistClassifier, mnistDenoiser, modelFolderOf } from '@adm/models-mnist';
 import { samplersModule } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
 import { ProgressBar } from '@adm/train';
@@ -29,10 +29,10 @@ import { type CliCommand, parseFlags } from '../command.js';
 
 const USAGE = `usage: adm sample --out <folder> [options]
 
-  --model <dir>          model folder (config.json + model.safetensors); default: the bundled
-                         MNIST model under models/mnist-*
-  --classifier <dir|none> noisy classifier folder for classifier guidance; default: the bundled
-                         MNIST classifier when the model is the bundled one
+  --model <dir>          model folder (config.json + model.safetensors); default: the MNIST
+                         denoiser of @adm/models-mnist
+  --classifier <dir|none> noisy classifier folder for classifier guidance; default: the MNIST
+                         classifier of @adm/models-mnist when the model is the default one
   --scale <s>            classifier guidance scale (default 1; 0 = no guidance)
   --class <k,..|random>  class labels, repeated over the samples (default: random)
   --steps <respacing>    timestep respacing: ddim25, 250, "10,15,20", or "" for all steps (default ddim25)
@@ -46,31 +46,9 @@ const USAGE = `usage: adm sample --out <folder> [options]
   --out <folder>         writes samples_<N>x<H>x<W>x<C>.npz, grid.png and pipeline.json
   --quiet                no progress bar or summary on stderr`;
 
-/** Folders named models/mnist-* next to the repository (searched upward from here and the cwd). */
+/** The default models: @adm/models-mnist's denoiser and classifier folders (a dependency of the CLI). */
 function bundledModels(): { model?: string; classifier?: string } {
-  const starts = [process.cwd(), dirname(fileURLToPath(import.meta.url))];
-  for (const start of starts) {
-    let dir = resolve(start);
-    for (let i = 0; i < 8; i++) {
-      const models = join(dir, 'models');
-      if (existsSync(models) && statSync(models).isDirectory()) {
-        const found: { model?: string; classifier?: string } = {};
-        for (const name of readdirSync(models).filter((n) => n.startsWith('mnist-')).sort()) {
-          const cfg = join(models, name, 'config.json');
-          if (!existsSync(cfg)) continue;
-          const flags = JSON.parse(readFileSync(cfg, 'utf8'));
-          const isClassifier = flags.model_type === 'classifier' || Object.keys(flags).some((k) => k.startsWith('classifier_'));
-          if (isClassifier) found.classifier ??= join(models, name);
-          else found.model ??= join(models, name);
-        }
-        if (found.model || found.classifier) return found;
-      }
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  return {};
+  return { model: fileURLToPath(modelFolderOf(mnistDenoiser)), classifier: fileURLToPath(modelFolderOf(mnistClassifier)) };
 }
 
 /** The pipeline `adm sample` uses: core's pipeline with schedules, samplers, guidance and loaders. */
