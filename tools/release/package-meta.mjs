@@ -19,6 +19,8 @@ const descriptions = {
   '@adm/models-mnist': 'Guided diffusion (ADM): the default MNIST models (class-conditional denoiser and noisy classifier) as model folders',
   '@adm/cli': 'The adm command: guided diffusion sampling, training and evaluation from the shell',
 };
+/** Packages that also build dist/index.browser.js (tsup.base.ts: libraryBuild({ browser: true })). */
+const BROWSER = new Set(['@adm/core', '@adm/schedules', '@adm/unet', '@adm/samplers', '@adm/guidance', '@adm/backends']);
 const dirs = ['core', 'schedules', 'unet', 'samplers', 'guidance', 'eval', 'train', 'backends', 'native', 'models-mnist'].map((p) => `packages/${p}`);
 dirs.push('apps/cli');
 
@@ -27,7 +29,7 @@ for (const dir of dirs) {
   if (!existsSync(file)) continue;
   const pkg = JSON.parse(readFileSync(file, 'utf8'));
   const isLib = dir.startsWith('packages/');
-  const browser = existsSync(join(root, dir, 'src/index.browser.ts'));
+  const browser = BROWSER.has(pkg.name);
   const out = {
     name: pkg.name,
     version: pkg.version,
