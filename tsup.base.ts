@@ -1,4 +1,6 @@
-import { builtinModules } from 'node:module';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { Options } from 'tsup';
 
 type EsbuildPlugin = NonNullable<Options['esbuildPlugins']>[number];
@@ -30,7 +32,16 @@ const nodeOnlyStub: EsbuildPlugin = {
  * in the CommonJS copy) with a declaration file per format and, with `browser: true`, an
  * ESM browser entry (dist/index.browser.js) without Node built-ins.
  */
-export function libraryBuild(options: { browser?: boolean } = {}): Options[] {
+export function libraryBuild(options: { browser?: boolean; assets?: Record<string, string> } = {}): Options[] {
+  // Files other packages ship that this one serves from dist/ (dest under dist -> module specifier).
+  const copyAssets = async () => {
+    const require = createRequire(join(process.cwd(), 'package.json'));
+    for (const [dest, spec] of Object.entries(options.assets ?? {})) {
+      const to = join('dist', dest);
+      mkdirSync(dirname(to), { recursive: true });
+      copyFileSync(require.resolve(spec), to);
+    }
+  };
   const builds: Options[] = [
     {
       entry: { index: 'src/index.ts' },
@@ -40,11 +51,13 @@ export function libraryBuild(options: { browser?: boolean } = {}): Options[] {
       dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
       sourcemap: true,
       shims: true,
+      onSuccess: copyAssets,
     },
   ];
   if (options.browser) {
     builds.push({
-      entry: { 'index.browser': 'src/index.ts' },
+      // src/index.browser.ts when the package has one (it registers browser-only parts), else the Node entry.
+      entry: { 'index.browser': existsSync('src/index.browser.ts') ? 'src/index.browser.ts' : 'src/index.ts' },
       format: ['esm'],
       platform: 'browser',
       target: 'es2022',

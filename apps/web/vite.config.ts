@@ -15,8 +15,13 @@ export default defineConfig({
   // ADM_WEB_PUBLIC_DIR: a public folder written elsewhere (the e2e test's temp build).
   ...(process.env.ADM_WEB_PUBLIC_DIR ? { publicDir: process.env.ADM_WEB_PUBLIC_DIR } : {}),
   resolve: {
-    // The packages' sources, plus a stub for @adm/backends' Node-only WebGPU (Dawn) import.
-    alias: { ...alias, webgpu: fileURLToPath(new URL('src/node-only-stub.ts', import.meta.url)) },
+    // The packages' sources (@adm/backends through its browser entry, as the published
+    // package's "browser" condition does), plus a stub for the Node-only WebGPU (Dawn) import.
+    alias: {
+      ...alias,
+      '@adm/backends': fileURLToPath(new URL('../../packages/backends/src/index.browser.ts', import.meta.url)),
+      webgpu: fileURLToPath(new URL('src/node-only-stub.ts', import.meta.url)),
+    },
   },
   // wasm-threads-browser.ts imports these Emscripten files directly: pre-bundle them up front
   // (else `vite dev` finds them on the first load and reloads the page).
