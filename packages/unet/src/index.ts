@@ -14,3 +14,5 @@ export * from './create-model.js';
 export * from './presets.js';
 export * from './model-folder.js';
 export * from './unet-module.js';
+export * from './model-source.js';
+export * from './model-loader.js';

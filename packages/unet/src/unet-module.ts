@@ -1,18 +1,18 @@
 import { ContainerModule } from 'inversify';
 import { TOKENS, type Classifier, type ClassifierLoader, type Denoiser, type DenoiserLoader } from '@adm/core';
-import { loadModelFolderAs } from './model-folder.js';
+import { loadModel } from './model-loader.js';
 
-/** Loads denoisers (unet, superres) from model folders. */
+/** Loads denoisers (unet, superres) from model folders: a path, or an http(s)/file: URL (loadModel). */
 export const modelFolderDenoiserLoader: DenoiserLoader = {
   async load(dir: string): Promise<Denoiser> {
-    return (await loadModelFolderAs(dir, ['unet', 'superres'])) as Denoiser;
+    return (await loadModel(dir, { expect: ['unet', 'superres'] })).model as Denoiser;
   },
 };
 
-/** Loads noisy classifiers from model folders. */
+/** Loads noisy classifiers from model folders: a path, or an http(s)/file: URL (loadModel). */
 export const modelFolderClassifierLoader: ClassifierLoader = {
   async load(dir: string): Promise<Classifier> {
-    return (await loadModelFolderAs(dir, ['classifier'])) as Classifier;
+    return (await loadModel(dir, { expect: ['classifier'] })).model as Classifier;
   },
 };
 
