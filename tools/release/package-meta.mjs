@@ -45,7 +45,8 @@ for (const dir of dirs) {
     Object.assign(out, {
       main: './dist/index.cjs',
       module: './dist/index.js',
-      types: './dist/index.d.ts',
+      // Resolvers without exports maps (TypeScript's node10) pair `main` (CommonJS) with these types.
+      types: './dist/index.d.cts',
       exports: {
         '.': browser ? { browser: { types: './dist/index.d.ts', default: './dist/index.browser.js' }, ...node } : node,
         './package.json': './package.json',
