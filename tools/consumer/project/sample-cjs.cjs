@@ -1,0 +1,38 @@
+// The same program as sample-esm.mjs, loaded through require() (the packages' CommonJS builds).
+const { createHash } = require('node:crypto');
+const { createContainer, pipelineModule, TOKENS, useBackend } = require('@adm/core');
+require('@adm/backends');
+const { guidanceModule } = require('@adm/guidance');
+const { mnistClassifier, mnistDenoiser, modelFolderOf } = require('@adm/models-mnist');
+const { samplersModule } = require('@adm/samplers');
+const { schedulesModule } = require('@adm/schedules');
+const { unetModule } = require('@adm/unet');
+
+async function main() {
+  const backend = await useBackend(process.env.CONSUMER_BACKEND ?? 'wasm');
+  const pipeline = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule).get(TOKENS.SamplingPipeline);
+  let steps = 0;
+  for await (const ev of pipeline.run({
+    model: modelFolderOf(mnistDenoiser).href,
+    classifier: modelFolderOf(mnistClassifier).href,
+    respacing: 'ddim4',
+    sampler: 'ddim',
+    guidance: [{ type: 'classifier', scale: 2 }],
+    batch_size: 2,
+    seed: 1,
+    classes: [3],
+  })) {
+    if (ev.type === 'step') steps++;
+    else {
+      const { images, labels } = ev.result;
+      const sha256 = createHash('sha256').update(images.data).digest('hex');
+      const distinct = new Set(images.data).size;
+      console.log(JSON.stringify({ backend: backend.name, steps, shape: images.shape, labels: Array.from(labels), distinct, sha256 }));
+    }
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
