@@ -98,10 +98,11 @@ describe('model folders', () => {
 
     const container = createContainer(unetModule);
     const viaDi = await container.get<DenoiserLoader>(TOKENS.DenoiserLoader).load(folder);
-    expect(viaDi.info.numClasses).toBe(3);
+    expect(viaDi.denoiser.info.numClasses).toBe(3);
+    expect(viaDi.flags.num_classes).toBe(3);
     await expect(container.get<ClassifierLoader>(TOKENS.ClassifierLoader).load(folder)).rejects.toThrow(/holds a unet model, expected classifier/);
     tf.dispose([x, t, y, a, b]);
-    (viaDi as UNetModel).dispose();
+    (viaDi.denoiser as UNetModel).dispose();
     loaded.dispose();
     model.dispose();
   });

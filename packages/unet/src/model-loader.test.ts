@@ -99,7 +99,7 @@ describe('loadModel', () => {
   it('names the URL or file when a model is missing or of the wrong kind', async () => {
     await expect(loadModel(`${base}/missing/`, { cacheDir: false })).rejects.toThrow(new RegExp(`${base}/missing/config.json.*HTTP 404`));
     await expect(loadModel(join(dir, 'nowhere'))).rejects.toBeInstanceOf(TensorFileError);
-    await expect(loadModel(join(dir, 'nowhere'))).rejects.toThrow(`${join(dir, 'nowhere', 'config.json')}: not found`);
+    await expect(loadModel(join(dir, 'nowhere'))).rejects.toThrow(`${join(dir, 'nowhere', 'config.json')}: not a model folder: config.json not found`);
     const err = await loadModel(folder, { expect: ['classifier'] }).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toContain(`${join(folder, 'config.json')}: model_type: holds a unet model, expected classifier`);

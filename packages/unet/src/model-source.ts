@@ -142,6 +142,9 @@ async function fetchCached(url: URL, options: ModelSourceOptions): Promise<Sourc
 /** Read a model's config.json and model.safetensors from wherever `source` says. */
 export async function readModelSource(source: ModelSource, options: ModelSourceOptions = {}): Promise<{ config: SourceFile; weights: SourceFile }> {
   const where = modelFileLocations(source);
-  const [config, weights] = await Promise.all([readSourceFile(where.config, options), readSourceFile(where.weights, options)]);
+  const notAFolder = (e: unknown) => {
+    throw e instanceof TensorFileError && e.detail === 'not found' ? new TensorFileError(e.file, `not a model folder: ${CONFIG_FILE} not found`) : e;
+  };
+  const [config, weights] = await Promise.all([readSourceFile(where.config, options).catch(notAFolder), readSourceFile(where.weights, options)]);
   return { config, weights };
 }

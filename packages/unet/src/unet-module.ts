@@ -1,18 +1,20 @@
 import { ContainerModule } from 'inversify';
-import { TOKENS, type Classifier, type ClassifierLoader, type Denoiser, type DenoiserLoader } from '@adm/core';
+import { TOKENS, type Classifier, type ClassifierLoader, type Denoiser, type DenoiserLoader, type LoadedClassifier, type LoadedDenoiser } from '@adm/core';
 import { loadModel } from './model-loader.js';
 
 /** Loads denoisers (unet, superres) from model folders: a path, or an http(s)/file: URL (loadModel). */
 export const modelFolderDenoiserLoader: DenoiserLoader = {
-  async load(dir: string): Promise<Denoiser> {
-    return (await loadModel(dir, { expect: ['unet', 'superres'] })).model as Denoiser;
+  async load(source: string): Promise<LoadedDenoiser> {
+    const { model, flags } = await loadModel(source, { expect: ['unet', 'superres'] });
+    return { denoiser: model as Denoiser, flags };
   },
 };
 
 /** Loads noisy classifiers from model folders: a path, or an http(s)/file: URL (loadModel). */
 export const modelFolderClassifierLoader: ClassifierLoader = {
-  async load(dir: string): Promise<Classifier> {
-    return (await loadModel(dir, { expect: ['classifier'] })).model as Classifier;
+  async load(source: string): Promise<LoadedClassifier> {
+    const { model, flags } = await loadModel(source, { expect: ['classifier'] });
+    return { classifier: model as Classifier, flags };
   },
 };
 

@@ -42,12 +42,27 @@ export interface Classifier extends Partial<HasParameters> {
   apply(x: tf.Tensor4D, t: tf.Tensor1D): tf.Tensor2D;
 }
 
-/** Loads a denoiser from a model folder (config.json + model.safetensors); bound to TOKENS.DenoiserLoader. */
-export interface DenoiserLoader {
-  load(dir: string): Promise<Denoiser>;
+/** A denoiser with its model's config.json flags (guided-diffusion names: the diffusion settings come from them). */
+export interface LoadedDenoiser {
+  denoiser: Denoiser;
+  flags: Record<string, unknown>;
 }
 
-/** Loads a noisy classifier from a model folder; bound to TOKENS.ClassifierLoader. */
+/** A noisy classifier with its model's config.json flags. */
+export interface LoadedClassifier {
+  classifier: Classifier;
+  flags: Record<string, unknown>;
+}
+
+/**
+ * Loads a denoiser and its flags from a model source (a folder path or URL, whatever the
+ * bound loader understands); bound to TOKENS.DenoiserLoader.
+ */
+export interface DenoiserLoader {
+  load(source: string): Promise<LoadedDenoiser>;
+}
+
+/** Loads a noisy classifier and its flags from a model source; bound to TOKENS.ClassifierLoader. */
 export interface ClassifierLoader {
-  load(dir: string): Promise<Classifier>;
+  load(source: string): Promise<LoadedClassifier>;
 }

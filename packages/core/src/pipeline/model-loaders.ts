@@ -1,58 +1,34 @@
-import type { Classifier, Denoiser } from '../contracts/denoiser.js';
+import type { ClassifierLoader, DenoiserLoader, LoadedClassifier, LoadedDenoiser } from '../contracts/denoiser.js';
 import { ConfigError } from '../errors.js';
-import { readFileBytes } from '../io/node-files.js';
 
-/** A denoiser loaded from a model folder, with its config.json flags (guided-diffusion names). */
-export interface LoadedDenoiser {
-  denoiser: Denoiser;
-  flags: Record<string, unknown>;
+export type DenoiserLoaderFn = (source: string) => Promise<LoadedDenoiser>;
+export type ClassifierLoaderFn = (source: string) => Promise<LoadedClassifier>;
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-
-export interface LoadedClassifier {
-  classifier: Classifier;
-  flags: Record<string, unknown>;
-}
-
-export type DenoiserLoaderFn = (folder: string) => Promise<LoadedDenoiser>;
-export type ClassifierLoaderFn = (folder: string) => Promise<LoadedClassifier>;
 
 /**
- * What is bound under TOKENS.DenoiserLoader / ClassifierLoader, as a function: accepts
- * core's loader contract (an object with `load(folder)` giving the network), or a function
- * of the folder; the result may also be `{model | denoiser | classifier, flags | config}`.
- * When no flags come with the network they are read from the folder's config.json.
+ * What is bound under TOKENS.DenoiserLoader / ClassifierLoader (a DenoiserLoader object, or
+ * the function its load is) as a function whose result is checked: {denoiser | classifier, flags}.
  */
-export function asLoaderFn(bound: unknown, kind: 'denoiser' | 'classifier'): ((folder: string) => Promise<{ net: unknown; flags: Record<string, unknown> }>) | undefined {
+export function asLoaderFn(bound: DenoiserLoader | DenoiserLoaderFn | undefined, kind: 'denoiser'): DenoiserLoaderFn | undefined;
+export function asLoaderFn(bound: ClassifierLoader | ClassifierLoaderFn | undefined, kind: 'classifier'): ClassifierLoaderFn | undefined;
+export function asLoaderFn(bound: unknown, kind: 'denoiser' | 'classifier'): ((source: string) => Promise<LoadedDenoiser | LoadedClassifier>) | undefined {
   if (bound === undefined || bound === null) return undefined;
-  const fn =
+  const token = `TOKENS.${kind === 'denoiser' ? 'DenoiserLoader' : 'ClassifierLoader'}`;
+  const load =
     typeof bound === 'function'
-      ? (bound as (f: string) => Promise<unknown>)
-      : typeof (bound as { load?: unknown }).load === 'function'
-        ? (f: string) => (bound as { load(f: string): Promise<unknown> }).load(f)
+      ? (bound as (s: string) => Promise<unknown>)
+      : isRecord(bound) && typeof bound.load === 'function'
+        ? (s: string) => (bound as { load(s: string): Promise<unknown> }).load(s)
         : undefined;
-  if (!fn) throw new ConfigError(`TOKENS.${kind === 'denoiser' ? 'DenoiserLoader' : 'ClassifierLoader'}`, 'bound value is neither a function nor an object with load(folder)');
-  return async (folder) => {
-    const r = (await fn(folder)) as Record<string, unknown>;
-    const bare = r && typeof r.apply === 'function' && typeof r.info === 'object';
-    const net = bare ? r : (r?.[kind] ?? r?.model);
-    if (!net) throw new ConfigError(folder, `the ${kind} loader returned no model`);
-    const flags = bare ? await readFolderFlags(folder) : ((r.flags ?? r.config ?? (await readFolderFlags(folder))) as Record<string, unknown>);
-    return { net, flags };
+  if (!load) throw new ConfigError(token, 'the bound value is neither a loader object with load(source) nor a function of the source');
+  return async (source) => {
+    const r = await load(source);
+    if (!isRecord(r) || !isRecord(r[kind]) || !isRecord(r.flags)) {
+      throw new ConfigError(token, `load(${JSON.stringify(source)}) must resolve to {${kind}, flags} (the network and its config.json flags)`);
+    }
+    return r as unknown as LoadedDenoiser | LoadedClassifier;
   };
-}
-
-/** A model folder's config.json (guided-diffusion flags); {} when there is none to read. */
-async function readFolderFlags(folder: string): Promise<Record<string, unknown>> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFileBytes(`${folder.replace(/\/+$/, '')}/config.json`);
-  } catch {
-    return {};
-  }
-  try {
-    const v = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : {};
-  } catch (e) {
-    throw new ConfigError(`${folder}/config.json`, `not valid JSON (${(e as Error).message})`);
-  }
 }

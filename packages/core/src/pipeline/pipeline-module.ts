@@ -1,10 +1,11 @@
 import { ContainerModule } from 'inversify';
+import type { ClassifierLoader, DenoiserLoader } from '../contracts/denoiser.js';
 import type { GuidanceFactory } from '../contracts/guidance.js';
 import type { NoiseScheduleFactory } from '../contracts/noise-schedule.js';
 import type { SamplerFactory } from '../contracts/sampler.js';
 import type { RandomSource } from '../random.js';
 import { TOKENS } from '../tokens.js';
-import { asLoaderFn, type LoadedClassifier, type LoadedDenoiser } from './model-loaders.js';
+import { asLoaderFn, type ClassifierLoaderFn, type DenoiserLoaderFn } from './model-loaders.js';
 import { SamplingPipeline } from './sampling-pipeline.js';
 
 /**
@@ -17,22 +18,22 @@ export const pipelineModule = new ContainerModule(({ bind }) => {
     for (const f of ctx.getAll<SamplerFactory>(TOKENS.SamplerRegistry, { optional: true }) ?? []) samplers.set(f.name, f);
     const guidance = new Map<string, GuidanceFactory>();
     for (const f of ctx.getAll<GuidanceFactory>(TOKENS.GuidanceRegistry, { optional: true }) ?? []) guidance.set(f.type, f);
-    const den = asLoaderFn(ctx.get(TOKENS.DenoiserLoader, { optional: true }), 'denoiser');
-    const cls = asLoaderFn(ctx.get(TOKENS.ClassifierLoader, { optional: true }), 'classifier');
+    const den = asLoaderFn(ctx.get<DenoiserLoader | DenoiserLoaderFn>(TOKENS.DenoiserLoader, { optional: true }), 'denoiser');
+    const cls = asLoaderFn(ctx.get<ClassifierLoader | ClassifierLoaderFn>(TOKENS.ClassifierLoader, { optional: true }), 'classifier');
     const randomFactory = ctx.get<(seed: number) => RandomSource>(TOKENS.RandomSourceFactory, { optional: true });
     return new SamplingPipeline({
       schedules: ctx.get<NoiseScheduleFactory>(TOKENS.NoiseScheduleFactory),
       samplers,
       guidance,
-      loadDenoiser: den && (async (f) => { const r = await den(f); return { denoiser: r.net, flags: r.flags } as LoadedDenoiser; }),
-      loadClassifier: cls && (async (f) => { const r = await cls(f); return { classifier: r.net, flags: r.flags } as LoadedClassifier; }),
+      loadDenoiser: den,
+      loadClassifier: cls,
       randomSource: randomFactory,
     });
   });
 });
 
 /** A module binding model-folder loaders (TOKENS.DenoiserLoader / ClassifierLoader). */
-export function modelLoadersModule(loadDenoiser?: (folder: string) => Promise<LoadedDenoiser>, loadClassifier?: (folder: string) => Promise<LoadedClassifier>): ContainerModule {
+export function modelLoadersModule(loadDenoiser?: DenoiserLoaderFn, loadClassifier?: ClassifierLoaderFn): ContainerModule {
   return new ContainerModule(({ bind }) => {
     if (loadDenoiser) bind(TOKENS.DenoiserLoader).toConstantValue(loadDenoiser);
     if (loadClassifier) bind(TOKENS.ClassifierLoader).toConstantValue(loadClassifier);

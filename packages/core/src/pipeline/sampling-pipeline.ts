@@ -9,7 +9,8 @@ import type { GaussianDiffusion } from '../diffusion/gaussian-diffusion.js';
 import { AdmError, ConfigError } from '../errors.js';
 import { type RandomSource, SeededRandom } from '../random.js';
 import { concatImages, fromUint8Images, type ImageBatch, toUint8ImagesAsync } from './image-batch.js';
-import type { ClassifierLoaderFn, DenoiserLoaderFn, LoadedClassifier, LoadedDenoiser } from './model-loaders.js';
+import type { LoadedClassifier, LoadedDenoiser } from '../contracts/denoiser.js';
+import type { ClassifierLoaderFn, DenoiserLoaderFn } from './model-loaders.js';
 import { parsePipelineConfig, type PipelineConfig, type StageConfig } from './pipeline-config.js';
 import { sampleLoop } from './sampling-loop.js';
 
