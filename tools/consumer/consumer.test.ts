@@ -96,8 +96,10 @@ describe('installed from npm', () => {
     const b = JSON.parse(cjs.stdout.trim().split('\n').pop()!);
     expect(a).toMatchObject({ backend: 'wasm', steps: 4, shape: [2, 28, 28, 1], labels: [3, 3] });
     expect(a.distinct).toBeGreaterThan(16); // an image, not a constant or two-level field
-    // One registry, one backend, the same kernels: the CommonJS build gives the same bytes.
+    // One registry, one backend, the same kernels: the CommonJS build gives the same bytes,
+    // and both give what the repository's sources give for the same run.
     expect(b).toEqual(a);
+    expect(a.sha256).toBe(await sourceSampleSha256());
   }, 300_000);
 
   it('TypeScript accepts an ESM (.ts) and a CommonJS (.cts) consumer under nodenext and bundler resolution', async () => {
@@ -163,6 +165,32 @@ describe('installed from npm', () => {
     expect((await readdir(join(empty, 'out'))).sort()).toEqual(['grid.png', 'pipeline.json', 'samples_2x28x28x1.npz']);
   }, 600_000);
 });
+
+/** The consumer programs' run, on the repository's sources (vitest aliases) in this process. */
+async function sourceSampleSha256(): Promise<string> {
+  const { createHash } = await import('node:crypto');
+  const { createContainer, pipelineModule, TOKENS, useBackend } = await import('@adm/core');
+  await import('@adm/backends');
+  const { guidanceModule } = await import('@adm/guidance');
+  const { samplersModule } = await import('@adm/samplers');
+  const { schedulesModule } = await import('@adm/schedules');
+  const { unetModule } = await import('@adm/unet');
+  await useBackend('wasm');
+  const pipeline = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule).get<import('@adm/core').SamplingPipeline>(TOKENS.SamplingPipeline);
+  for await (const ev of pipeline.run({
+    model: join(repo, 'packages/models-mnist/mnist-unet'),
+    classifier: join(repo, 'packages/models-mnist/mnist-classifier'),
+    respacing: 'ddim4',
+    sampler: 'ddim',
+    guidance: [{ type: 'classifier', scale: 2 }],
+    batch_size: 2,
+    seed: 1,
+    classes: [3],
+  })) {
+    if (ev.type === 'done') return createHash('sha256').update(ev.result.images.data).digest('hex');
+  }
+  throw new Error('the pipeline ended without a result');
+}
 
 /** Run a command with stdout and stderr interleaved as a terminal would show them. */
 function runCli(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
