@@ -39,6 +39,9 @@ describe('npy / npz / zip', () => {
     const cd = dv.getUint32(zip.length - 6, true);
     dv.setUint16(cd + 10, 8, true);
     dv.setUint32(cd + 24, npy.length, true);
+    // the CRC-32 is of the uncompressed member
+    dv.setUint32(14, crc32(npy), true);
+    dv.setUint32(cd + 16, crc32(npy), true);
     const arrays = parseNpz(zip, 'c.npz');
     expect(Array.from(arrays.get('mu')!.data as Float64Array)).toEqual([1, 2, 3, 4]);
   });
