@@ -7,6 +7,15 @@ export interface PickleGlobal {
   readonly name: string;
 }
 
+/**
+ * The widest integer a tensor checkpoint holds: int64 values, and the legacy format's
+ * 10-byte magic number. Wider ones are refused, since building a huge integer from its
+ * bytes takes time quadratic in its length.
+ */
+const MAX_INT_BYTES = 16;
+/** Decimal digits of MAX_INT_BYTES bytes (text INT/LONG opcodes). */
+const MAX_INT_DIGITS = 40;
+
 /** A Python tuple (kept apart from lists so callers can tell them apart). */
 export class PickleTuple extends Array<unknown> {}
 
@@ -109,6 +118,7 @@ export function unpickleAt(bytes: Uint8Array, start: number, file: string, optio
   };
   const long = (b: Uint8Array): number | bigint => {
     if (b.length === 0) return 0;
+    if (b.length > MAX_INT_BYTES) fail(`a ${b.length}-byte integer: a tensor checkpoint holds none wider than ${MAX_INT_BYTES} bytes`);
     let v = 0n;
     for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
     if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
@@ -121,9 +131,16 @@ export function unpickleAt(bytes: Uint8Array, start: number, file: string, optio
   };
   const append = (list: unknown, items: unknown[]) => {
     if (!Array.isArray(list) || list instanceof PickleTuple) fail('APPEND(S) on a value that is not a list');
-    (list as unknown[]).push(...items);
+    // one push per item: spreading 100,000s of arguments overflows the call stack
+    for (const it of items) (list as unknown[]).push(it);
   };
   const tuple = (items: unknown[]) => PickleTuple.from(items) as PickleTuple;
+  const textInt = (s: string, what: string) => {
+    if (!/^[-+]?\d+$/.test(s)) fail(`bad ${what} ${JSON.stringify(s.slice(0, 50))}`);
+    if (s.length > MAX_INT_DIGITS) fail(`a ${s.length}-digit ${what}: a tensor checkpoint holds none wider than ${MAX_INT_DIGITS} digits`);
+    const v = BigInt(s);
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  };
 
   for (;;) {
     const op = u8();
@@ -189,26 +206,17 @@ export function unpickleAt(bytes: Uint8Array, start: number, file: string, optio
         const s = line();
         if (s === '00') stack.push(false);
         else if (s === '01') stack.push(true);
-        else {
-          if (!/^[-+]?\d+$/.test(s)) fail(`bad INT ${JSON.stringify(s)}`);
-          const v = BigInt(s);
-          stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
-        }
+        else stack.push(textInt(s, 'INT'));
         break;
       }
-      case 0x4c: {
-        // LONG (text, trailing L)
-        const s = line().replace(/L$/, '');
-        if (!/^[-+]?\d+$/.test(s)) fail(`bad LONG ${JSON.stringify(s)}`);
-        const v = BigInt(s);
-        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+      case 0x4c: // LONG (text, trailing L)
+        stack.push(textInt(line().replace(/L$/, ''), 'LONG'));
         break;
-      }
       case 0x46: {
         // FLOAT (text)
         const s = line();
         const v = Number(s);
-        if (Number.isNaN(v) && !/nan/i.test(s)) fail(`bad FLOAT ${JSON.stringify(s)}`);
+        if (Number.isNaN(v) && !/nan/i.test(s)) fail(`bad FLOAT ${JSON.stringify(s.slice(0, 50))}`);
         stack.push(v);
         break;
       }
@@ -237,13 +245,18 @@ export function unpickleAt(bytes: Uint8Array, start: number, file: string, optio
         break;
       }
       case 0x56: // UNICODE (raw-unicode-escape text)
-        stack.push(line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a, b) => String.fromCodePoint(parseInt(a ?? b, 16))));
+        stack.push(
+          line().replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a, b) => {
+            const cp = parseInt(a ?? b, 16);
+            return cp <= 0x10ffff ? String.fromCodePoint(cp) : fail(`UNICODE escape \\U${b} is beyond U+10FFFF`);
+          }),
+        );
         break;
       case 0x53: {
         // STRING (quoted text)
         const s = line();
         const m = /^(['"])(.*)\1$/s.exec(s);
-        if (!m) fail(`bad STRING ${JSON.stringify(s)}`);
+        if (!m) fail(`bad STRING ${JSON.stringify(s.slice(0, 50))}`);
         stack.push(m![2]);
         break;
       }

@@ -7,37 +7,10 @@ import { readFileBytes, readSafetensorsFile } from '../node-files.js';
 import { writeZip } from '../zip.js';
 import { unpickle } from './restricted-unpickler.js';
 import { readTorchCheckpoint, readTorchCheckpointFile } from './torch-checkpoint.js';
+import { Pickle } from './torch-test-utils.js';
 
 const FIXTURE = fileURLToPath(new URL('../../../../../../shared/fixtures/guided-diffusion/checkpoint_pt/', import.meta.url));
 const hasFixture = existsSync(`${FIXTURE}model.pt`);
-
-/** A tiny pickle writer (protocol 2 opcodes), to build checkpoints by hand. */
-class Pickle {
-  private parts: number[] = [0x80, 2];
-  private enc = new TextEncoder();
-  op(...b: number[]) {
-    this.parts.push(...b);
-    return this;
-  }
-  global(module: string, name: string) {
-    return this.op(0x63, ...this.enc.encode(`${module}\n${name}\n`));
-  }
-  str(s: string) {
-    const b = this.enc.encode(s);
-    return this.op(0x58, b.length & 255, (b.length >> 8) & 255, 0, 0, ...b);
-  }
-  int(v: number) {
-    return this.op(0x4a, v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255);
-  }
-  ints(vs: number[]) {
-    this.op(0x28);
-    for (const v of vs) this.int(v);
-    return this.op(0x74);
-  }
-  bytes() {
-    return Uint8Array.from([...this.parts, 0x2e]);
-  }
-}
 
 /** A state_dict {name: tensor} pickle whose single tensor views storage "0" (float32). */
 function stateDictPickle(name: string, size: number[], stride: number[], offset: number, numel: number): Uint8Array {

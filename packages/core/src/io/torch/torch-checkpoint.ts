@@ -31,18 +31,28 @@ export function readTorchCheckpoint(bytes: Uint8Array, file: string): Map<string
 /** The zip format: archive/data.pkl plus one member archive/data/<key> per storage. */
 function readZipTorchCheckpoint(bytes: Uint8Array, file: string): Map<string, HostTensor> {
   const zip = new ZipArchive(bytes, file);
-  const pkl = zip.names().find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
-  if (!pkl) throw new TensorFileError(file, `not a PyTorch checkpoint: the zip has no data.pkl (members: ${zip.names().slice(0, 8).join(', ')})`);
+  const pkls = zip.names().filter((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+  if (pkls.length === 0) throw new TensorFileError(file, `not a PyTorch checkpoint: the zip has no data.pkl (members: ${zip.names().slice(0, 8).join(', ')})`);
+  if (pkls.length > 1) throw new TensorFileError(file, `ambiguous PyTorch checkpoint: the zip holds ${pkls.length} data.pkl members (${pkls.slice(0, 4).join(', ')}), expected one`);
+  const pkl = pkls[0];
   const root = pkl.slice(0, pkl.length - 'data.pkl'.length);
   const order = zip.names().find((n) => n === `${root}byteorder`);
   if (order && new TextDecoder().decode(zip.read(order)).trim() !== 'little') {
     throw new TensorFileError(file, 'big-endian checkpoints are not supported');
   }
 
-  // ('storage', torch.<Type>Storage, key, location, numel)
+  // ('storage', torch.<Type>Storage, key, location, numel); one key is one storage, so
+  // it must be declared the same way every time (PyTorch would silently reuse the first)
+  const declared = new Map<string, StorageRef>();
   const persistentLoad = (pid: unknown): StorageRef => {
     const { dtype, key, numel } = storagePid(pid, file);
-    return { kind: 'storage', dtype, key, numel, base: 0 };
+    const first = declared.get(key);
+    if (first && (first.dtype !== dtype || first.numel !== numel)) {
+      throw new TensorFileError(file, `storage ${key} is declared both as ${first.numel} x ${first.dtype} and as ${numel} x ${dtype}`);
+    }
+    const ref: StorageRef = first ?? { kind: 'storage', dtype, key, numel, base: 0 };
+    declared.set(key, ref);
+    return ref;
   };
   const obj = unpickle(zip.read(pkl), `${file}:${pkl}`, { globals: tensorGlobals(file), persistentLoad });
 
