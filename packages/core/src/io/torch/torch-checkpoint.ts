@@ -13,7 +13,10 @@ import { collectTensors, storagePid, tensorGlobals, type StorageRef } from './to
  * (nested dict keys joined with "."). The pickle is read by a restricted unpickler that
  * allows only torch's storage classes, torch._utils._rebuild_tensor(_v2) /
  * _rebuild_parameter and collections.OrderedDict; any other global is refused with an
- * error naming it. Nothing from the file is ever executed.
+ * error naming it. Nothing from the file is ever executed. Malformed or hostile files
+ * (corrupt or ambiguous zips, cyclic or very deep dicts, huge integers, views larger than
+ * their storage can back) are refused with a TensorFileError naming the file; work and
+ * memory stay proportional to the file's real bytes.
  */
 export function readTorchCheckpoint(bytes: Uint8Array, file: string): Map<string, HostTensor> {
   if (bytes.byteLength === 0) throw new TensorFileError(file, 'empty file, not a PyTorch checkpoint');
