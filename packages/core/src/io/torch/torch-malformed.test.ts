@@ -51,13 +51,33 @@ describe('readTorchCheckpoint on malformed pickles', () => {
     expect(Array.from(got.get('w')!.data as Float32Array)).toEqual([0.5, 1.5, 2.5, 3.5]);
   });
 
-  it('refuses 24 levels of a dict holding the previous one twice (was a 2^24-path hang)', { timeout: BOMB_MS }, () => {
+  it('refuses 24 levels of a dict holding the previous one twice (was a 2^24-path hang) after a bounded walk', { timeout: BOMB_MS }, () => {
     const pkl = stateDict((p) => {
       p.str('x').dict().put(0).str('w').tensor({ key: '0', numel: 4, size: [1], stride: [1] }).setitem().op(0x30); // POP: d0 stays memoized
       for (let i = 1; i <= 24; i++) p.dict().str('a').get(i - 1).setitem().str('b').get(i - 1).setitem().put(i).op(0x30);
       p.get(24).setitem();
     });
-    expect(() => load(pkl, 'shared.pt')).toThrow(/shared\.pt: dict "x(\.a){23}\.b" is the same object as dict "x(\.a){24}"/);
+    expect(() => load(pkl, 'shared.pt')).toThrow(/shared\.pt: the checkpoint's dicts hold more than 1048576 entries/);
+  });
+
+  it("loads one dict under two names as PyTorch does ({'model': sd, 'ema': sd}), its tensor read once", () => {
+    const pkl = new Pickle()
+      .dict()
+      .str('model')
+      .dict()
+      .put(0)
+      .str('w')
+      .tensor({ key: '0', numel: 4, size: [4], stride: [1] })
+      .setitem()
+      .setitem()
+      .str('ema')
+      .get(0)
+      .setitem()
+      .bytes();
+    const got = load(pkl, 'twice.pt');
+    expect([...got.keys()].sort()).toEqual(['ema.w', 'model.w']);
+    expect(got.get('ema.w')!.data).toBe(got.get('model.w')!.data);
+    expect(Array.from(got.get('model.w')!.data as Float32Array)).toEqual([0.5, 1.5, 2.5, 3.5]);
   });
 
   it('refuses a 1,000,000-byte LONG4 integer (was a quadratic hang)', { timeout: BOMB_MS }, () => {

@@ -49,7 +49,7 @@ const MAX_TENSOR_ELEMENTS = 2 ** 31;
 /** Dicts nested inside each other (a state_dict is 1-3 deep). */
 const MAX_DEPTH = 64;
 /** Dict entries walked, and OrderedDict(...) items built, per file. */
-const MAX_ENTRIES = 1 << 24;
+const MAX_ENTRIES = 1 << 20;
 /** Tensor bytes materialised may exceed the storage bytes in the file (overlapping or broadcast views) by this factor plus slack. */
 const OUTPUT_RATIO = 8;
 const OUTPUT_SLACK = 64 << 20;
@@ -161,9 +161,11 @@ export function storagePid(pid: unknown, file: string): { dtype: DType; key: str
  * Walk the unpickled object (a possibly nested dict) and copy every tensor out of its
  * storage; nested dict keys are joined with ".". `storageBytes` returns the bytes of a
  * storage (at least numel elements, starting at its first element) or throws.
- * The walk is iterative and bounded (depth, entries); a dict reached twice (a cycle, or
- * one dict under two names) and two tensors that flatten to one name are refused. A
- * tensor object reached under two names is materialised once and shared.
+ * The walk is iterative and bounded (depth, and entries visited in all, so a dict shared
+ * along many paths cannot multiply the work); a dict that contains itself and two tensors
+ * that flatten to one name are refused. A dict or tensor object reached under two names (as
+ * PyTorch allows, e.g. {'model': sd, 'ema': sd}) gives both names; a tensor is materialised
+ * once and its data shared.
  */
 export function collectTensors(obj: unknown, file: string, storageBytes: (s: StorageRef, name: string) => Uint8Array): Map<string, HostTensor> {
   if (!(obj instanceof Map)) throw new TensorFileError(file, `expected a state_dict (a dict of tensors) at the top level, found ${obj instanceof PickleTuple ? 'a tuple' : typeof obj}`);
@@ -173,19 +175,15 @@ export function collectTensors(obj: unknown, file: string, storageBytes: (s: Sto
   const out = new Map<string, HostTensor>();
   const made = new Map<TensorRef, HostTensor>();
   const budget = new OutputBudget(file);
-  // each dict's flat name; `open` holds the dicts on the current path (a revisit there is a cycle)
-  const named = new Map<Map<unknown, unknown>, string>();
-  const open = new Set<Map<unknown, unknown>>();
+  // the dicts on the current path, by flat name (meeting one of them again is a cycle)
+  const open = new Map<Map<unknown, unknown>, string>();
   const path: Array<{ map: Map<unknown, unknown>; prefix: string; entries: Iterator<[unknown, unknown]> }> = [];
   const enter = (map: Map<unknown, unknown>, prefix: string) => {
     const where = prefix || '<top level>';
-    const first = named.get(map);
-    if (first !== undefined) {
-      fail(open.has(map) ? `dict "${where}" contains itself (through "${first || '<top level>'}"); a state_dict is a tree` : `dict "${where}" is the same object as dict "${first}"; a shared dict has no unique flat names`);
-    }
+    const outer = open.get(map);
+    if (outer !== undefined) fail(`dict "${where}" contains itself (through "${outer || '<top level>'}"); a state_dict is a tree`);
     if (path.length >= MAX_DEPTH) fail(`dicts nest more than ${MAX_DEPTH} deep at "${where}"`);
-    named.set(map, prefix);
-    open.add(map);
+    open.set(map, prefix);
     path.push({ map, prefix, entries: map.entries() });
   };
   let walked = 0;
