@@ -1,8 +1,17 @@
-import { ConfigError, TensorFileError, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
-import { createClassifierKwargs, createFromFlags, createModelKwargs, createSuperResModelKwargs, resolvedFlags, type ModelType } from './create-model.js';
+import { ConfigError, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
+import {
+  checkModelConfig,
+  createClassifierKwargs,
+  createFromCheckedConfig,
+  createModelKwargs,
+  createSuperResModelKwargs,
+  resolvedFlags,
+  type CheckedModelConfig,
+  type ModelType,
+} from './create-model.js';
 import { EncoderUNetModel } from './encoder-unet-model.js';
-import type { ModelFlags } from './model-flags.js';
-import { loadStateDict, stateDict } from './state-dict.js';
+import { describeValue, type ModelFlags } from './model-flags.js';
+import { checkStateDict, loadStateDict, stateDict } from './state-dict.js';
 import { SuperResModel } from './superres-model.js';
 import { UNetModel } from './unet-model.js';
 import { resolveEncoderKwargs, resolveUNetKwargs, type EncoderUNetKwargs, type UNetKwargs } from './unet-kwargs.js';
@@ -45,7 +54,7 @@ function canonical(modelType: ModelType, kwargs: unknown): string {
 export async function saveModelFolder(dir: string, model: AdmNetwork, flags: ModelFlags): Promise<void> {
   const modelType = modelTypeOf(model);
   if (flags.model_type !== undefined && flags.model_type !== modelType) {
-    throw new ConfigError('model_type', `flags say "${String(flags.model_type)}" but the model is a ${modelType}`);
+    throw new ConfigError('model_type', `flags say ${describeValue(flags.model_type)} but the model is a ${modelType}`);
   }
   const config = resolvedFlags(modelType, flags);
   if (canonical(modelType, kwargsFor(modelType, config)) !== canonical(modelType, modelKwargs(model))) {
@@ -63,54 +72,69 @@ export async function saveStateDictFile(path: string, tensors: Map<string, HostT
   await writeSafetensorsFile(path, tensors, { format: 'pt', model_type: modelType });
 }
 
+/** The largest config.json read (guided-diffusion's are about 1 KB). */
+export const MAX_CONFIG_BYTES = 1 << 20;
+
+/**
+ * A config.json's text as a checked model config (checkModelConfig: every flag's type and
+ * range, the architecture's size), `expect`ed kinds only; errors name `file`.
+ */
+export function parseModelConfig(text: string, file: string, expect?: readonly ModelType[]): CheckedModelConfig {
+  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(file, `${text.length} characters; a model config is at most ${MAX_CONFIG_BYTES} bytes`);
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, `not valid JSON (${(e as Error).message.slice(0, 200)})`);
+  }
+  return checkModelConfig(config, file, expect);
+}
+
 /** Read and check a model folder's config.json. */
-export async function readModelConfig(dir: string): Promise<{ modelType: ModelType; flags: ModelFlags }> {
-  const { readFile } = await import('node:fs/promises');
+export async function readModelConfig(dir: string, expect?: readonly ModelType[]): Promise<{ modelType: ModelType; flags: ModelFlags }> {
+  const { config } = await readCheckedConfig(dir, expect);
+  return { modelType: config.modelType, flags: config.flags };
+}
+
+async function readCheckedConfig(dir: string, expect?: readonly ModelType[]): Promise<{ config: CheckedModelConfig; path: string }> {
+  const { readFile, stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const path = join(dir, CONFIG_FILE);
   let text: string;
   try {
+    // Refuse a huge file before reading it.
+    const { size } = await stat(path);
+    if (size > MAX_CONFIG_BYTES) throw new ConfigError(path, `${size} bytes; a model config is at most ${MAX_CONFIG_BYTES} bytes`);
     text = await readFile(path, 'utf8');
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not a model folder: config.json not found' : `cannot read (${(e as Error).message})`);
   }
-  let flags: unknown;
-  try {
-    flags = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(path, `not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new ConfigError(path, 'expected a JSON object of flags');
-  const modelType = (flags as ModelFlags).model_type ?? 'unet';
-  if (modelType !== 'unet' && modelType !== 'superres' && modelType !== 'classifier') {
-    throw new ConfigError(`${path}: model_type`, `expected "unet", "superres" or "classifier", got ${JSON.stringify(modelType)}`);
-  }
-  return { modelType, flags: flags as ModelFlags };
+  return { config: parseModelConfig(text, path, expect), path };
 }
 
-/** Load a model folder into the network its config.json describes. */
-export async function loadModelFolder(dir: string): Promise<{ model: AdmNetwork; flags: ModelFlags; modelType: ModelType }> {
+/**
+ * Load a model folder into the network its config.json describes: the config is checked
+ * and sized, and the weights' names and shapes checked against it, before any layer exists.
+ */
+export async function loadModelFolder(dir: string, expect?: readonly ModelType[]): Promise<{ model: AdmNetwork; flags: ModelFlags; modelType: ModelType }> {
   const { join } = await import('node:path');
-  const { modelType, flags } = await readModelConfig(dir);
+  const { config } = await readCheckedConfig(dir, expect);
   const weightsPath = join(dir, WEIGHTS_FILE);
   const file = await readSafetensorsFile(weightsPath);
   const tensors = new Map<string, HostTensor>(file.names().map((n) => [n, file.get(n)]));
-  const model = createFromFlags(modelType, flags, { init: 'zeros' });
+  checkStateDict(config.plan.shapes, tensors, weightsPath);
+  const model = createFromCheckedConfig(config, { init: 'zeros' });
   try {
     loadStateDict(model, tensors, weightsPath);
   } catch (e) {
     model.dispose();
     throw e;
   }
-  return { model, flags, modelType };
+  return { model, flags: config.flags, modelType: config.modelType };
 }
 
 /** Load a folder and check it holds the kind of network expected. */
 export async function loadModelFolderAs<T extends ModelType>(dir: string, expected: readonly T[]): Promise<AdmNetwork> {
-  const { model, modelType } = await loadModelFolder(dir);
-  if (!(expected as readonly ModelType[]).includes(modelType)) {
-    model.dispose();
-    throw new TensorFileError(dir, `holds a ${modelType} model, expected ${expected.join(' or ')}`);
-  }
-  return model;
+  return (await loadModelFolder(dir, expected)).model;
 }

@@ -2,12 +2,12 @@
 // URLs (what @adm/models-mnist exports) into the network its config.json describes, in Node
 // and in browsers.
 import { ConfigError, TensorFileError, parseSafetensors, type HostTensor } from '@adm/core';
-import { createFromFlags } from './create-model.js';
-import type { AdmNetwork } from './model-folder.js';
+import { createFromCheckedConfig } from './create-model.js';
+import { parseModelConfig, type AdmNetwork } from './model-folder.js';
 import type { ModelType } from './create-model.js';
 import type { ModelFlags } from './model-flags.js';
 import { readModelSource, type ModelSource, type ModelSourceOptions, type SourceFile } from './model-source.js';
-import { loadStateDict } from './state-dict.js';
+import { checkStateDict, loadStateDict } from './state-dict.js';
 
 export interface LoadModelOptions extends ModelSourceOptions {
   /** The kinds of network the caller can use (e.g. ['unet', 'superres'] for a denoiser). */
@@ -20,38 +20,29 @@ export interface LoadedModel {
   modelType: ModelType;
 }
 
-/** config.json's text as the model's flags, checked; errors name the file. */
+/** config.json's text as the model's flags, checked (model-folder.ts parseModelConfig); errors name the file. */
 export function parseModelConfigText(text: string, file: string): { modelType: ModelType; flags: ModelFlags } {
-  let flags: unknown;
-  try {
-    flags = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(file, `not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) throw new ConfigError(file, 'expected a JSON object of flags');
-  const modelType = Object.hasOwn(flags, 'model_type') ? (flags as { model_type: unknown }).model_type : 'unet';
-  if (modelType !== 'unet' && modelType !== 'superres' && modelType !== 'classifier') {
-    throw new ConfigError(`${file}: model_type`, `expected "unet", "superres" or "classifier", got ${typeof modelType === 'string' ? JSON.stringify(modelType.slice(0, 40)) : typeof modelType}`);
-  }
-  return { modelType, flags: flags as ModelFlags };
+  const { modelType, flags } = parseModelConfig(text, file);
+  return { modelType, flags };
 }
 
-/** Build the network from a model's two files (already read). */
+/**
+ * Build the network from a model's two files (already read): the config is checked and
+ * sized and the weights' names and shapes checked against it before any layer exists.
+ */
 export function modelFromFiles(config: SourceFile, weights: SourceFile, expect?: readonly ModelType[]): LoadedModel {
-  const { modelType, flags } = parseModelConfigText(new TextDecoder().decode(config.bytes), config.name);
-  if (expect && !expect.includes(modelType)) {
-    throw new ConfigError(`${config.name}: model_type`, `holds a ${modelType} model, expected ${expect.join(' or ')}`);
-  }
+  const checked = parseModelConfig(new TextDecoder().decode(config.bytes), config.name, expect);
   const file = parseSafetensors(weights.bytes, weights.name);
   const tensors = new Map<string, HostTensor>(file.names().map((n) => [n, file.get(n)]));
-  const model = createFromFlags(modelType, flags, { init: 'zeros' });
+  checkStateDict(checked.plan.shapes, tensors, weights.name);
+  const model = createFromCheckedConfig(checked, { init: 'zeros' });
   try {
     loadStateDict(model, tensors, weights.name);
   } catch (e) {
     model.dispose();
     throw e instanceof TensorFileError || e instanceof ConfigError ? e : new TensorFileError(weights.name, (e as Error).message);
   }
-  return { model, flags, modelType };
+  return { model, flags: checked.flags, modelType: checked.modelType };
 }
 
 /**

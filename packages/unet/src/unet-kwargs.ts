@@ -1,4 +1,6 @@
 import { ConfigError } from '@adm/core';
+import { MAX_IMAGE_SIZE, MAX_LEVELS, MAX_RES_BLOCKS, describeValue, flagField } from './model-flags.js';
+import { KWARG_NAMES, planEncoder, planUNet, type PlanNames } from './parameter-plan.js';
 
 /**
  * guided-diffusion's UNetModel constructor keyword arguments, snake_case, exactly as
@@ -56,34 +58,39 @@ const UNET_DEFAULTS = {
 
 const REQUIRED = ['image_size', 'in_channels', 'model_channels', 'out_channels', 'num_res_blocks', 'attention_resolutions'] as const;
 
-function positiveInt(where: string, key: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`${where}.${key}`, `expected a positive integer, got ${JSON.stringify(v)}`);
+function positiveInt(where: string, key: string, v: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(flagField(where, key), `expected a positive integer${max < Number.MAX_SAFE_INTEGER ? ` up to ${max}` : ''}, got ${describeValue(v)}`);
   return v;
 }
 
 function resolveCommon(where: string, kwargs: Record<string, unknown>, known: Set<string>): Record<string, unknown> {
-  if (typeof kwargs !== 'object' || kwargs === null) throw new ConfigError(where, 'expected an object of keyword arguments');
+  if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) throw new ConfigError(where, `expected an object of keyword arguments, got ${describeValue(kwargs)}`);
   for (const k of Object.keys(kwargs)) {
-    if (!known.has(k)) throw new ConfigError(`${where}.${k}`, `unknown keyword argument (known: ${[...known].join(', ')})`);
+    if (!known.has(k)) throw new ConfigError(flagField(where, k.slice(0, 60)), `unknown keyword argument (known: ${[...known].join(', ')})`);
   }
-  for (const k of REQUIRED) if (kwargs[k] === undefined) throw new ConfigError(`${where}.${k}`, 'required keyword argument is missing');
+  for (const k of REQUIRED) if (kwargs[k] === undefined) throw new ConfigError(flagField(where, k), 'required keyword argument is missing');
   const out: Record<string, unknown> = { ...UNET_DEFAULTS };
   for (const [k, v] of Object.entries(kwargs)) if (v !== undefined) out[k] = v;
-  for (const k of ['image_size', 'in_channels', 'model_channels', 'out_channels', 'num_res_blocks']) positiveInt(where, k, out[k]);
+  positiveInt(where, 'image_size', out.image_size, MAX_IMAGE_SIZE);
+  positiveInt(where, 'num_res_blocks', out.num_res_blocks, MAX_RES_BLOCKS);
+  for (const k of ['in_channels', 'model_channels', 'out_channels']) positiveInt(where, k, out[k]);
   const ar = out.attention_resolutions;
-  if (!Array.isArray(ar) || !ar.every((r) => Number.isInteger(r) && r >= 1)) {
-    throw new ConfigError(`${where}.attention_resolutions`, `expected a list of downsample rates (positive integers), got ${JSON.stringify(ar)}`);
+  if (!Array.isArray(ar) || ar.length > 64 || !ar.every((r) => Number.isInteger(r) && r >= 1)) {
+    throw new ConfigError(flagField(where, 'attention_resolutions'), `expected a list of downsample rates (positive integers), got ${describeValue(ar)}`);
   }
   const cm = out.channel_mult;
-  if (!Array.isArray(cm) || cm.length === 0 || !cm.every((m) => typeof m === 'number' && m > 0)) {
-    throw new ConfigError(`${where}.channel_mult`, `expected a non-empty list of positive numbers, got ${JSON.stringify(cm)}`);
+  if (!Array.isArray(cm) || cm.length === 0 || cm.length > MAX_LEVELS || !cm.every((m) => typeof m === 'number' && Number.isFinite(m) && m > 0)) {
+    throw new ConfigError(flagField(where, 'channel_mult'), `expected 1 to ${MAX_LEVELS} positive numbers, got ${describeValue(cm)}`);
   }
-  if (out.dims !== 2) throw new ConfigError(`${where}.dims`, `only 2-D models are supported, got dims=${JSON.stringify(out.dims)}`);
-  const dropout = out.dropout as number;
-  if (typeof dropout !== 'number' || dropout < 0 || dropout >= 1) throw new ConfigError(`${where}.dropout`, `expected a number in [0, 1), got ${JSON.stringify(dropout)}`);
+  if (out.dims !== 2) throw new ConfigError(flagField(where, 'dims'), `only 2-D models are supported, got dims=${describeValue(out.dims)}`);
+  const dropout = out.dropout;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ConfigError(flagField(where, 'dropout'), `expected a number in [0, 1), got ${describeValue(dropout)}`);
   for (const k of ['num_heads', 'num_head_channels', 'num_heads_upsample']) {
     const v = out[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || (v < 1 && v !== -1)) throw new ConfigError(`${where}.${k}`, `expected a positive integer or -1, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || (v < 1 && v !== -1)) throw new ConfigError(flagField(where, k), `expected a positive integer or -1, got ${describeValue(v)}`);
+  }
+  for (const k of ['conv_resample', 'use_checkpoint', 'use_fp16', 'use_scale_shift_norm', 'resblock_updown', 'use_new_attention_order']) {
+    if (typeof out[k] !== 'boolean') throw new ConfigError(flagField(where, k), `expected true or false, got ${describeValue(out[k])}`);
   }
   if (out.num_heads_upsample === -1) out.num_heads_upsample = out.num_heads;
   return out;
@@ -91,9 +98,15 @@ function resolveCommon(where: string, kwargs: Record<string, unknown>, known: Se
 
 const UNET_KEYS = new Set<string>([...REQUIRED, ...Object.keys(UNET_DEFAULTS)]);
 
-export function resolveUNetKwargs(kwargs: UNetKwargs, where = 'UNetModel'): ResolvedUNetKwargs {
+/**
+ * UNetModel's kwargs with defaults filled, every value checked, and the architecture they
+ * imply sized (parameter-plan.ts) before anything is allocated. `names` maps kwargs to the
+ * flags a config.json uses, for errors.
+ */
+export function resolveUNetKwargs(kwargs: UNetKwargs, where = 'UNetModel', names: PlanNames = KWARG_NAMES): ResolvedUNetKwargs {
   const out = resolveCommon(where, kwargs as unknown as Record<string, unknown>, UNET_KEYS);
   if (out.num_classes !== null) positiveInt(where, 'num_classes', out.num_classes);
+  planUNet(out as ResolvedUNetKwargs, where, names);
   return out as ResolvedUNetKwargs;
 }
 
@@ -101,11 +114,13 @@ const ENCODER_KEYS = new Set<string>([...UNET_KEYS, 'pool']);
 ENCODER_KEYS.delete('num_classes');
 const POOLS = ['adaptive', 'attention', 'spatial', 'spatial_v2'];
 
-export function resolveEncoderKwargs(kwargs: EncoderUNetKwargs, where = 'EncoderUNetModel'): ResolvedEncoderKwargs {
+/** EncoderUNetModel's kwargs, checked and sized like resolveUNetKwargs'. */
+export function resolveEncoderKwargs(kwargs: EncoderUNetKwargs, where = 'EncoderUNetModel', names: PlanNames = KWARG_NAMES): ResolvedEncoderKwargs {
   const out = resolveCommon(where, kwargs as unknown as Record<string, unknown>, ENCODER_KEYS);
   delete out.num_classes;
   out.pool ??= 'adaptive';
-  if (!POOLS.includes(out.pool as string)) throw new ConfigError(`${where}.pool`, `expected one of ${POOLS.join(', ')}, got ${JSON.stringify(out.pool)}`);
-  if (out.pool === 'attention' && out.num_head_channels === -1) throw new ConfigError(`${where}.num_head_channels`, 'pool "attention" needs num_head_channels (it sets the attention pool\'s heads)');
+  if (!POOLS.includes(out.pool as string)) throw new ConfigError(flagField(where, 'pool'), `expected one of ${POOLS.join(', ')}, got ${describeValue(out.pool)}`);
+  if (out.pool === 'attention' && out.num_head_channels === -1) throw new ConfigError(flagField(where, 'num_head_channels'), 'pool "attention" needs num_head_channels (it sets the attention pool\'s heads)');
+  planEncoder(out as unknown as ResolvedEncoderKwargs, where, names);
   return out as unknown as ResolvedEncoderKwargs;
 }
