@@ -131,7 +131,12 @@ async function run(): Promise<void> {
       loaded?.models.dispose();
       loaded = null;
       setState('running', `Loading ${settings.model.title}…`);
-      loaded = { key, models: await loadPageModels(settings.model, new URL('models/', document.baseURI).href) };
+      try {
+        loaded = { key, models: await loadPageModels(settings.model, new URL('models/', document.baseURI).href) };
+      } catch (e) {
+        // A malformed model folder: say which model and what is wrong; the page stays usable.
+        throw new Error(`Cannot load the model "${settings.model.title}": ${(e as Error).message}`, { cause: e });
+      }
     }
     setState('running', 'Sampling…');
     const started = performance.now();

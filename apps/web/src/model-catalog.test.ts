@@ -21,4 +21,11 @@ describe('model catalog', () => {
     expect(new TextDecoder().decode(f.weights)).toBe('WEIGHTS');
     await expect(fetchModelFolder('http://h/other/', fakeFetch)).rejects.toThrow(/http:\/\/h\/other\/(config\.json|model\.safetensors).*404/);
   });
+
+  it('refuses a config.json that is not a JSON object of flags, or is over 1 MiB, naming it', async () => {
+    const serve = (config: string) => (async (url: string) => new Response(url.endsWith('config.json') ? config : 'W')) as typeof fetch;
+    await expect(fetchModelFolder('http://h/m/', serve('[1, 2]'))).rejects.toThrow('http://h/m/config.json: expected a JSON object of flags');
+    await expect(fetchModelFolder('http://h/m/', serve('{"a": '))).rejects.toThrow(/^http:\/\/h\/m\/config\.json: not valid JSON/);
+    await expect(fetchModelFolder('http://h/m/', serve(`{"pad": "${' '.repeat(1 << 20)}"}`))).rejects.toThrow('http://h/m/config.json: 1048587 characters; a model config is at most 1048576 bytes');
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -26,6 +26,33 @@ const STEPS = 2;
 const WEBGPU_BUDGET_MS = Number(process.env.ADM_WEB_E2E_WEBGPU_MS ?? 20_000);
 
 type Page = import('playwright-core').Page;
+
+/** Catalog entries whose denoiser folder is malformed, and what the page must say about each. */
+const BROKEN: { id: string; title: string; message: RegExp }[] = [
+  { id: 'broken-weights', title: 'Broken: truncated weights', message: /broken-weights\/unet\/model\.safetensors: .*(truncated|header)/ },
+  { id: 'wrong-shapes', title: 'Broken: weights of another width', message: /wrong-shapes\/unet\/model\.safetensors \(tensor "time_embed\.0\.weight"\): state_dict does not fit the model \(mis-shaped parameters: time_embed\.0\.weight: file has \[128, 32\], model expects \[256, 64\]/ },
+  { id: 'classifier-as-denoiser', title: 'Broken: a classifier as denoiser', message: /classifier-as-denoiser\/unet\/config\.json: model_type: the page needs a "unet" model here, the folder holds a "classifier" model/ },
+  { id: 'absurd-config', title: 'Broken: absurd width', message: /absurd-config\/unet\/config\.json: num_channels: expected an integer in \[1, 8192\], got 32000000/ },
+];
+
+/** Malformed copies of the micro demo model, listed after the good models in the built catalog. */
+async function addBrokenModels(models: string): Promise<void> {
+  const micro = join(models, 'demo-micro');
+  const config = JSON.parse(await readFile(join(micro, 'unet', 'config.json'), 'utf8')) as Record<string, unknown>;
+  const weights = await readFile(join(micro, 'unet', 'model.safetensors'));
+  const folder = async (id: string, configJson: unknown, bytes: Uint8Array) => {
+    await mkdir(join(models, id, 'unet'), { recursive: true });
+    await writeFile(join(models, id, 'unet', 'config.json'), JSON.stringify(configJson));
+    await writeFile(join(models, id, 'unet', 'model.safetensors'), bytes);
+  };
+  await folder('broken-weights', config, weights.subarray(0, 200));
+  await folder('wrong-shapes', { ...config, num_channels: 64 }, weights);
+  await cp(join(micro, 'classifier'), join(models, 'classifier-as-denoiser', 'unet'), { recursive: true });
+  await folder('absurd-config', { ...config, num_channels: 32_000_000 }, weights);
+  const index = JSON.parse(await readFile(join(models, 'index.json'), 'utf8')) as { models: unknown[] };
+  for (const b of BROKEN) index.models.push({ id: b.id, title: b.title, denoiser: `${b.id}/unet/`, labels: ['zero', 'one'], randomWeights: true });
+  await writeFile(join(models, 'index.json'), JSON.stringify(index));
+}
 
 const state = (page: Page) => page.evaluate(() => document.body.dataset.state ?? '');
 const pixels = (page: Page) =>
@@ -77,6 +104,7 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
     const env = { ...process.env, ADM_WEB_PUBLIC_DIR: join(work, 'public') };
     await run('npx', ['tsx', '--tsconfig', '../../tsconfig.base.json', 'scripts/make-demo-models.ts', '--out', join(work, 'public/models')], { cwd: appRoot, env, maxBuffer: 16 << 20 });
     await run('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: appRoot, env, maxBuffer: 16 << 20 });
+    await addBrokenModels(join(outDir, 'models'));
     server = await serveStatic(outDir);
   }, 120_000);
 
@@ -194,6 +222,36 @@ describe.skipIf(Boolean(skipReason))(`web page in headless Chromium${skipReason 
       console.info(`[web e2e] wasm-mt vs wasm: max pixel difference ${maxDiff}/255`);
       expect(maxDiff).toBeLessThanOrEqual(1);
       expect(new Set(threaded).size).toBeGreaterThan(2);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+
+  it('refuses malformed models with a message naming the file and problem, then samples the good one', async () => {
+    const { context, page } = await launch();
+    try {
+      await page.goto(server!.url);
+      await page.waitForFunction(() => ['idle', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 30_000 });
+      await page.selectOption('#backend', 'wasm');
+      await page.fill('#steps', String(STEPS));
+      await page.fill('#batch-size', '1');
+      for (const b of BROKEN) {
+        await page.selectOption('#model', b.id);
+        await page.click('#sample');
+        await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: 30_000 });
+        const status = (await page.textContent('#status')) ?? '';
+        expect(await state(page), status).toBe('error');
+        expect(status.startsWith(`Error: Cannot load the model "${b.title}": `), status).toBe(true);
+        expect(status).toMatch(b.message);
+        expect(await page.evaluate(() => document.getElementById('status')!.classList.contains('error'))).toBe(true);
+        // Still usable: the controls are enabled for the next choice.
+        expect(await page.isEnabled('#model')).toBe(true);
+        expect(await page.isEnabled('#sample')).toBe(true);
+      }
+      await page.selectOption('#model', 'demo-micro');
+      expect(await sample(page, 60_000), (await page.textContent('#status')) ?? '').toBe(true);
+      expect(await state(page), (await page.textContent('#status')) ?? '').toBe('done');
+      expect(await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBe(STEPS);
     } finally {
       await context.close();
     }
