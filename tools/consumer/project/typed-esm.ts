@@ -9,6 +9,6 @@ import { frechetDistance } from '@adm/eval';
 
 export const files: ModelFiles = mnistDenoiser;
 export const pipeline: SamplingPipeline = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule).get<SamplingPipeline>(TOKENS.SamplingPipeline);
-export const config: PipelineConfig = { respacing: 'ddim4', sampler: { name: 'ddim' }, batch_size: 1 };
+export const config: PipelineConfig = { respacing: 'ddim4', sampler: { name: 'ddim' }, diffusion: {}, guidance: [], clip_denoised: true, batch_size: 1, num_samples: 1, seed: 0, preview_every: 0 };
 export const load: (source: ModelFiles) => Promise<LoadedModel> = (source) => loadModel(source);
 export const fd: typeof frechetDistance = frechetDistance;
