@@ -10,6 +10,7 @@ export * from './classifier-guidance.js';
 export * from './superres-model.js';
 export { resizeBilinear } from './layers/bilinear-resize.js';
 export * from './model-flags.js';
+export * from './parameter-plan.js';
 export * from './create-model.js';
 export * from './presets.js';
 export * from './model-folder.js';

@@ -91,7 +91,6 @@ export type FlagSpec =
   | { kind: 'bool' }
   | { kind: 'numbers'; maxItems: number; max: number; integers: boolean }
   | { kind: 'choice'; values: readonly string[] }
-  | { kind: 'name' }
   | { kind: 'respacing' };
 
 const int = (min: number, max: number, orMinusOne = false): FlagSpec => ({ kind: 'int', min, max, orMinusOne });
@@ -120,7 +119,8 @@ export const FLAG_SPECS: ReadonlyMap<string, FlagSpec> = new Map<string, FlagSpe
   ['classifier_pool', { kind: 'choice', values: ['adaptive', 'attention', 'spatial', 'spatial_v2'] }],
   ['diffusion_steps', int(1, 100_000)],
   ['steps', int(1, 100_000)],
-  ['noise_schedule', { kind: 'name' }],
+  // get_named_beta_schedule's names (the schedules package's factory knows the same two).
+  ['noise_schedule', { kind: 'choice', values: ['linear', 'cosine'] }],
   ['timestep_respacing', { kind: 'respacing' }],
   ...[
     'class_cond',
@@ -221,8 +221,6 @@ function checkFlag(where: string, name: string, spec: FlagSpec, v: unknown): Fla
     }
     case 'choice':
       return typeof v === 'string' && spec.values.includes(v) ? v : fail(`one of ${spec.values.map((c) => `"${c}"`).join(', ')}`);
-    case 'name':
-      return typeof v === 'string' && /^[A-Za-z][\w.-]{0,63}$/.test(v) ? v : fail('a schedule name such as "linear" or "cosine"');
     case 'respacing': {
       if (v === null) return '';
       if (typeof v !== 'string' || v.length > MAX_STRING || !RESPACING.test(v.trim())) return fail('"", "ddimN" or step counts such as "250" or "10,15,20"');
