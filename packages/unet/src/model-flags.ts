@@ -91,6 +91,7 @@ export type FlagSpec =
   | { kind: 'bool' }
   | { kind: 'numbers'; maxItems: number; max: number; integers: boolean }
   | { kind: 'choice'; values: readonly string[] }
+  | { kind: 'name' }
   | { kind: 'respacing' };
 
 const int = (min: number, max: number, orMinusOne = false): FlagSpec => ({ kind: 'int', min, max, orMinusOne });
@@ -119,8 +120,9 @@ export const FLAG_SPECS: ReadonlyMap<string, FlagSpec> = new Map<string, FlagSpe
   ['classifier_pool', { kind: 'choice', values: ['adaptive', 'attention', 'spatial', 'spatial_v2'] }],
   ['diffusion_steps', int(1, 100_000)],
   ['steps', int(1, 100_000)],
-  // get_named_beta_schedule's names (the schedules package's factory knows the same two).
-  ['noise_schedule', { kind: 'choice', values: ['linear', 'cosine'] }],
+  // A schedule's name: "linear" and "cosine" (get_named_beta_schedule), or one a user's
+  // ContainerModule registered with the schedule factory, which refuses names it does not know.
+  ['noise_schedule', { kind: 'name' }],
   ['timestep_respacing', { kind: 'respacing' }],
   ...[
     'class_cond',
@@ -221,6 +223,8 @@ function checkFlag(where: string, name: string, spec: FlagSpec, v: unknown): Fla
     }
     case 'choice':
       return typeof v === 'string' && spec.values.includes(v) ? v : fail(`one of ${spec.values.map((c) => `"${c}"`).join(', ')}`);
+    case 'name':
+      return typeof v === 'string' && /^[A-Za-z0-9_.+-]{1,64}$/.test(v) ? v : fail('a name such as "linear" or "cosine" (letters, digits, _ . + -; at most 64)');
     case 'respacing': {
       if (v === null) return '';
       if (typeof v !== 'string' || v.length > MAX_STRING || !RESPACING.test(v.trim())) return fail('"", "ddimN" or step counts such as "250" or "10,15,20"');
