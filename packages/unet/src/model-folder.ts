@@ -1,8 +1,7 @@
-import { ConfigError, readSafetensorsFile, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
+import { ConfigError, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
 import {
   checkModelConfig,
   createClassifierKwargs,
-  createFromCheckedConfig,
   createModelKwargs,
   createSuperResModelKwargs,
   resolvedFlags,
@@ -11,7 +10,9 @@ import {
 } from './create-model.js';
 import { EncoderUNetModel } from './encoder-unet-model.js';
 import { describeValue, type ModelFlags } from './model-flags.js';
-import { checkStateDict, loadStateDict, stateDict } from './state-dict.js';
+import { stateDict } from './state-dict.js';
+import { loadModel } from './model-loader.js';
+import { modelFileLocations, notAModelFolder, readSourceFile } from './model-source.js';
 import { SuperResModel } from './superres-model.js';
 import { UNetModel } from './unet-model.js';
 import { resolveEncoderKwargs, resolveUNetKwargs, type EncoderUNetKwargs, type UNetKwargs } from './unet-kwargs.js';
@@ -90,48 +91,21 @@ export function parseModelConfig(text: string, file: string, expect?: readonly M
   return checkModelConfig(config, file, expect);
 }
 
-/** Read and check a model folder's config.json. */
+/** Read and check a model folder's config.json (a path, or a folder URL as loadModel takes). */
 export async function readModelConfig(dir: string, expect?: readonly ModelType[]): Promise<{ modelType: ModelType; flags: ModelFlags }> {
-  const { config } = await readCheckedConfig(dir, expect);
-  return { modelType: config.modelType, flags: config.flags };
-}
-
-async function readCheckedConfig(dir: string, expect?: readonly ModelType[]): Promise<{ config: CheckedModelConfig; path: string }> {
-  const { readFile, stat } = await import('node:fs/promises');
-  const { join } = await import('node:path');
-  const path = join(dir, CONFIG_FILE);
-  let text: string;
-  try {
-    // Refuse a huge file before reading it.
-    const { size } = await stat(path);
-    if (size > MAX_CONFIG_BYTES) throw new ConfigError(path, `${size} bytes; a model config is at most ${MAX_CONFIG_BYTES} bytes`);
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw new ConfigError(path, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not a model folder: config.json not found' : `cannot read (${(e as Error).message})`);
-  }
-  return { config: parseModelConfig(text, path, expect), path };
+  const where = modelFileLocations(dir);
+  const config = await readSourceFile(where.config, { maxBytes: MAX_CONFIG_BYTES }).catch(notAModelFolder);
+  const checked = parseModelConfig(new TextDecoder().decode(config.bytes), config.name, expect);
+  return { modelType: checked.modelType, flags: checked.flags };
 }
 
 /**
- * Load a model folder into the network its config.json describes: the config is checked
- * and sized, and the weights' names and shapes checked against it, before any layer exists.
+ * Load a model folder into the network its config.json describes: loadModel(dir), the one
+ * loader (the config is checked and sized, and the weights' names and shapes checked
+ * against it, before any layer exists).
  */
 export async function loadModelFolder(dir: string, expect?: readonly ModelType[]): Promise<{ model: AdmNetwork; flags: ModelFlags; modelType: ModelType }> {
-  const { join } = await import('node:path');
-  const { config } = await readCheckedConfig(dir, expect);
-  const weightsPath = join(dir, WEIGHTS_FILE);
-  const file = await readSafetensorsFile(weightsPath);
-  const tensors = new Map<string, HostTensor>(file.names().map((n) => [n, file.get(n)]));
-  checkStateDict(config.plan.shapes, tensors, weightsPath);
-  const model = createFromCheckedConfig(config, { init: 'zeros' });
-  try {
-    loadStateDict(model, tensors, weightsPath);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return { model, flags: config.flags, modelType: config.modelType };
+  return loadModel(dir, { expect });
 }
 
 /** Load a folder and check it holds the kind of network expected. */

@@ -2,7 +2,7 @@
 // http(s) URL (fetch; in Node cached on disk by URL and content hash), as diffusers'
 // from_pretrained reads a folder or a hub URL. The same code runs in Node and in browsers.
 import { ConfigError, TensorFileError } from '@adm/core';
-import { CONFIG_FILE, WEIGHTS_FILE } from './model-folder.js';
+import { CONFIG_FILE, MAX_CONFIG_BYTES, WEIGHTS_FILE } from './model-folder.js';
 
 /** A model folder's files, named one by one (what @adm/models-mnist exports). */
 export interface ModelFiles {
@@ -23,6 +23,8 @@ export interface ModelSourceOptions {
   refresh?: boolean;
   /** The fetch to use (default: globalThis.fetch). */
   fetch?: typeof fetch;
+  /** Refuse a file larger than this many bytes (checked before reading where the size is known). */
+  maxBytes?: number;
 }
 
 /** The bytes of one file and the name errors should give it. */
@@ -69,13 +71,24 @@ export async function readSourceFile(location: string | URL, options: ModelSourc
   if (!isNode) throw new ConfigError(String(location), 'a browser can only load models from URLs');
   const { fileURLToPath } = await import('node:url');
   const path = url ? fileURLToPath(url) : (location as string);
-  const { readFile } = await import('node:fs/promises');
+  const { readFile, stat } = await import('node:fs/promises');
   try {
+    if (options.maxBytes !== undefined) checkSize(path, (await stat(path)).size, options.maxBytes);
     return { name: path, bytes: new Uint8Array(await readFile(path)) };
   } catch (e) {
+    if (e instanceof TensorFileError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new TensorFileError(path, code === 'ENOENT' ? 'not found' : code === 'EISDIR' ? 'is a folder, expected a file' : `cannot be read (${(e as Error).message})`);
   }
+}
+
+function checkSize(name: string, size: number, maxBytes: number): void {
+  if (size > maxBytes) throw new TensorFileError(name, `${size} bytes; at most ${maxBytes} are expected here`);
+}
+
+/** A missing config.json says the folder is not a model folder. */
+export function notAModelFolder(e: unknown): never {
+  throw e instanceof TensorFileError && e.detail === 'not found' ? new TensorFileError(e.file, `not a model folder: ${CONFIG_FILE} not found`) : e;
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -92,7 +105,11 @@ async function download(url: URL, options: ModelSourceOptions): Promise<Uint8Arr
     throw new TensorFileError(url.href, `could not be fetched (${(e as Error).message})`);
   }
   if (!res.ok) throw new TensorFileError(url.href, `could not be fetched: HTTP ${res.status} ${res.statusText}`.trim());
-  return new Uint8Array(await res.arrayBuffer());
+  const declared = Number(res.headers?.get?.('content-length') ?? NaN);
+  if (options.maxBytes !== undefined && Number.isFinite(declared)) checkSize(url.href, declared, options.maxBytes);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (options.maxBytes !== undefined) checkSize(url.href, bytes.length, options.maxBytes);
+  return bytes;
 }
 
 function defaultCacheDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -142,9 +159,9 @@ async function fetchCached(url: URL, options: ModelSourceOptions): Promise<Sourc
 /** Read a model's config.json and model.safetensors from wherever `source` says. */
 export async function readModelSource(source: ModelSource, options: ModelSourceOptions = {}): Promise<{ config: SourceFile; weights: SourceFile }> {
   const where = modelFileLocations(source);
-  const notAFolder = (e: unknown) => {
-    throw e instanceof TensorFileError && e.detail === 'not found' ? new TensorFileError(e.file, `not a model folder: ${CONFIG_FILE} not found`) : e;
-  };
-  const [config, weights] = await Promise.all([readSourceFile(where.config, options).catch(notAFolder), readSourceFile(where.weights, options)]);
+  const [config, weights] = await Promise.all([
+    readSourceFile(where.config, { ...options, maxBytes: MAX_CONFIG_BYTES }).catch(notAModelFolder),
+    readSourceFile(where.weights, options),
+  ]);
   return { config, weights };
 }
