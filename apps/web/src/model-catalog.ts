@@ -1,5 +1,4 @@
 import { ConfigError, TensorFileError } from '@adm/core';
-import { MAX_CONFIG_BYTES } from '@adm/unet';
 
 /** One model offered on the page: a denoiser folder and, optionally, a noisy classifier folder. */
 export interface CatalogModel {
@@ -18,13 +17,6 @@ export interface CatalogModel {
 
 export interface ModelCatalog {
   models: CatalogModel[];
-}
-
-/** The files of one model folder, fetched. */
-export interface FetchedModelFolder {
-  url: string;
-  config: Record<string, unknown>;
-  weights: Uint8Array;
 }
 
 function checkModel(m: unknown, i: number): CatalogModel {
@@ -71,21 +63,4 @@ async function fetchOk(url: string, fetchImpl: typeof fetch): Promise<Response> 
 export async function fetchCatalog(url: string, fetchImpl: typeof fetch = fetch): Promise<ModelCatalog> {
   const res = await fetchOk(url, fetchImpl);
   return parseCatalog(await res.json());
-}
-
-/** Fetch config.json and model.safetensors of a model folder (URL with or without a trailing slash). */
-export async function fetchModelFolder(folderUrl: string, fetchImpl: typeof fetch = fetch): Promise<FetchedModelFolder> {
-  const base = folderUrl.endsWith('/') ? folderUrl : `${folderUrl}/`;
-  const [configRes, weightsRes] = await Promise.all([fetchOk(`${base}config.json`, fetchImpl), fetchOk(`${base}model.safetensors`, fetchImpl)]);
-  const text = await configRes.text();
-  // A model config is about 1 KB; refuse a huge one before parsing it.
-  if (text.length > MAX_CONFIG_BYTES) throw new ConfigError(`${base}config.json`, `${text.length} characters; a model config is at most ${MAX_CONFIG_BYTES} bytes`);
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigError(`${base}config.json`, `not valid JSON (${(e as Error).message.slice(0, 200)})`);
-  }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`${base}config.json`, 'expected a JSON object of flags');
-  return { url: base, config: config as Record<string, unknown>, weights: new Uint8Array(await weightsRes.arrayBuffer()) };
 }

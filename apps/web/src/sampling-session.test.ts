@@ -119,7 +119,7 @@ describe('samplePage', () => {
   });
 
   it('refuses a classifier folder where the denoiser belongs, naming model_type', async () => {
-    await expect(loadPageModels({ ...model, denoiser: 'clf/' }, 'http://x/m/', fakeFetch)).rejects.toThrow(/clf\/config\.json: model_type.*"classifier"/);
+    await expect(loadPageModels({ ...model, denoiser: 'clf/' }, 'http://x/m/', fakeFetch)).rejects.toThrow(/clf\/config\.json: model_type: holds a classifier model, expected unet/);
   });
 
   it('names the file a model folder is missing', async () => {

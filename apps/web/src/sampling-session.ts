@@ -14,8 +14,8 @@ import {
 import { SAMPLER_FACTORIES, samplersModuleOf } from '@adm/samplers';
 import { guidanceModule } from '@adm/guidance';
 import { schedulesModule } from '@adm/schedules';
-import { fetchModelFolder, type CatalogModel } from './model-catalog.js';
-import { classifierFromFolder, denoiserFromFolder } from './browser-model-loader.js';
+import type { CatalogModel } from './model-catalog.js';
+import { loadPageClassifier, loadPageDenoiser } from './browser-model-loader.js';
 import type { ImageBatch } from './image-grid.js';
 
 /** What the page's controls ask for. */
@@ -90,14 +90,11 @@ export interface LoadedPageModels {
 
 /** Fetch a catalog model's folders (relative to `catalogUrl`) and build its networks. */
 export async function loadPageModels(model: CatalogModel, catalogUrl: string, fetchImpl: typeof fetch = fetch): Promise<LoadedPageModels> {
-  const [unetFolder, clfFolder] = await Promise.all([
-    fetchModelFolder(new URL(model.denoiser, catalogUrl).href, fetchImpl),
-    model.classifier ? fetchModelFolder(new URL(model.classifier, catalogUrl).href, fetchImpl) : undefined,
-  ]);
-  const denoiser = denoiserFromFolder(unetFolder);
+  const unetUrl = new URL(model.denoiser, catalogUrl).href;
+  const denoiser = await loadPageDenoiser(unetUrl, fetchImpl);
   let classifier: LoadedClassifier | undefined;
   try {
-    classifier = clfFolder && classifierFromFolder(clfFolder);
+    classifier = model.classifier ? await loadPageClassifier(new URL(model.classifier, catalogUrl).href, fetchImpl) : undefined;
   } catch (e) {
     denoiser.denoiser.dispose?.();
     throw e;
@@ -107,7 +104,7 @@ export async function loadPageModels(model: CatalogModel, catalogUrl: string, fe
   if (!Number.isInteger(steps) || steps < 1) {
     denoiser.denoiser.dispose?.();
     classifier?.classifier.dispose?.();
-    throw new ConfigError(`${unetFolder.url}config.json: diffusion_steps`, `expected a positive integer, got ${JSON.stringify(denoiser.flags.diffusion_steps)}`);
+    throw new ConfigError(`${unetUrl.replace(/\/?$/, '/')}config.json: diffusion_steps`, `expected a positive integer, got ${JSON.stringify(denoiser.flags.diffusion_steps)}`);
   }
   return {
     denoiser,

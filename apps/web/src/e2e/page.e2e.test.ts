@@ -31,7 +31,7 @@ type Page = import('playwright-core').Page;
 const BROKEN: { id: string; title: string; message: RegExp }[] = [
   { id: 'broken-weights', title: 'Broken: truncated weights', message: /broken-weights\/unet\/model\.safetensors: .*(truncated|header)/ },
   { id: 'wrong-shapes', title: 'Broken: weights of another width', message: /wrong-shapes\/unet\/model\.safetensors \(tensor "time_embed\.0\.weight"\): state_dict does not fit the model \(mis-shaped parameters: time_embed\.0\.weight: file has \[128, 32\], model expects \[256, 64\]/ },
-  { id: 'classifier-as-denoiser', title: 'Broken: a classifier as denoiser', message: /classifier-as-denoiser\/unet\/config\.json: model_type: the page needs a "unet" model here, the folder holds a "classifier" model/ },
+  { id: 'classifier-as-denoiser', title: 'Broken: a classifier as denoiser', message: /classifier-as-denoiser\/unet\/config\.json: model_type: holds a classifier model, expected unet/ },
   { id: 'absurd-config', title: 'Broken: absurd width', message: /absurd-config\/unet\/config\.json: num_channels: expected an integer in \[1, 8192\], got 32000000/ },
 ];
 
