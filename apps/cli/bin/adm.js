@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Installed entry of the `adm` command: runs the built CLI.
+// Installed entry of the `adm` command: runs the built CLI (dist/main.js does not start itself
+// when loaded from here).
 import { main } from '../dist/main.js';
 
 main(process.argv.slice(2)).then(

@@ -4,7 +4,6 @@ import { ConfigError } from '@adm/core';
 /** One `adm` subcommand. */
 export interface CliCommand {
   name: string;
-  summary: string;
   /** Returns the exit code. Throws AdmError for bad input (printed as one line). */
   run(argv: string[]): Promise<number>;
 }
@@ -20,6 +19,9 @@ export function parseFlags<O extends Options>(command: string, argv: string[], o
     return parseArgs({ args: argv, options, allowPositionals, strict: true });
   } catch (e) {
     const known = Object.keys(options).map((k) => `--${k}`).join(', ');
-    throw new ConfigError(`adm ${command}`, `${(e as Error).message} (known flags: ${known})`);
+    // Node's message names the flag in quotes ("Unknown option '--frobnicate'"): the error's field is that flag.
+    const message = (e as Error).message;
+    const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? 'flags';
+    throw new ConfigError(flag, `${message.replace(/\. To specify a positional argument.*$/s, '')} (known flags of adm ${command}: ${known})`);
   }
 }

@@ -1,38 +1,56 @@
 #!/usr/bin/env node
 // The `adm` command: sample, train, eval, convert, info. Each command lives in
 // src/commands/<name>.ts and exports `command: CliCommand`.
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { AdmError } from '@adm/core';
 import type { CliCommand } from './command.js';
+import { isVerbose, setVerbose } from './output.js';
 
-const COMMANDS: Record<string, () => Promise<{ command: CliCommand }>> = {
+/** The commands with their one-line summaries (shown by `adm --help` without loading them). */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CliCommand }> }> = {
   // COMMAND-REGISTRY (one line per command)
-  convert: () => import('./commands/convert.js'),
-  eval: () => import('./commands/eval.js'),
-  info: () => import('./commands/info.js'),
-  sample: () => import('./commands/sample.js'),
-  train: () => import('./commands/train.js'),
-  'train-classifier': () => import('./commands/train-classifier.js'),
+  convert: { summary: 'convert a guided-diffusion checkpoint (.pt) into a model folder', load: () => import('./commands/convert.js') },
+  eval: { summary: 'Inception Score, FID, sFID, precision and recall of samples against a reference batch', load: () => import('./commands/eval.js') },
+  info: { summary: 'list the available backends and adapters, and which one runs', load: () => import('./commands/info.js') },
+  sample: { summary: 'sample images (DDIM/DDPM/DPM-Solver++, classifier guidance) into a PNG grid and an .npz', load: () => import('./commands/sample.js') },
+  train: { summary: 'train a diffusion UNet (hybrid loss, AdamW, EMA) with resumable checkpoints', load: () => import('./commands/train.js') },
+  'train-classifier': { summary: 'train a noisy-image classifier for classifier guidance', load: () => import('./commands/train-classifier.js') },
 };
 
 function usage(): string {
+  const names = Object.keys(COMMANDS).sort();
+  const width = Math.max(...names.map((n) => n.length));
   const lines = ['usage: adm <command> [options]', '', 'commands:'];
-  for (const name of Object.keys(COMMANDS).sort()) lines.push(`  ${name}`);
-  lines.push('', "run 'adm <command> --help' for a command's options");
+  for (const name of names) lines.push(`  ${name.padEnd(width)}  ${COMMANDS[name].summary}`);
+  lines.push('', 'options of every command:', '  --verbose  also print backend probing and library notices', '  --help     the command\'s options');
+  lines.push('', '  adm --version   the version of adm', '', "run 'adm <command> --help' for a command's options");
   return lines.join('\n');
 }
 
+/** This package's version (package.json sits one level above src/ and dist/ alike). */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const verbose = argv.includes('--verbose');
+  setVerbose(verbose);
+  const [name, ...rest] = argv.filter((a) => a !== '--verbose');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  if (name === '--version' || name === '-V') {
+    console.log(cliVersion());
+    return 0;
+  }
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
     console.error(`adm: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
-  const { command } = await load();
+  const { command } = await entry.load();
   try {
     return await command.run(rest);
   } catch (e) {
@@ -40,12 +58,23 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`adm ${name}: ${e.message}`);
       return 1;
     }
-    throw e;
+    // Not the user's input: one line, the stack with --verbose.
+    if (isVerbose()) console.error(e);
+    else console.error(`adm ${name}: ${(e as Error)?.message ?? String(e)} (run again with --verbose for the stack)`);
+    return 1;
   }
 }
 
-const invokedDirectly = process.argv[1] && /(main\.(ts|js|cjs)|adm(\.js)?)$/.test(process.argv[1]);
-if (invokedDirectly) {
+/** True when Node was started on this very file (tsx src/main.ts), not on bin/adm.js, which calls main itself. */
+function startedOnThisFile(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (startedOnThisFile()) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {

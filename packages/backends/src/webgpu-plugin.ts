@@ -28,6 +28,56 @@ interface AdapterLike {
 
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 let probe: Promise<{ report?: WebGpuAdapterReport; reason?: string }> | undefined;
+let scout: Promise<{ report?: WebGpuAdapterReport; reason?: string }> | undefined;
+
+/**
+ * Dawn asks the Vulkan loader for drivers when it starts and prints warnings on stderr where
+ * there are none (a machine without a GPU): a child Node process looks first, with its stderr
+ * kept, so that "auto" can pass over WebGPU without Dawn ever starting in this process.
+ */
+const SCOUT_SCRIPT = `
+const [spec, icd] = process.argv.slice(1);
+const { existsSync } = await import('node:fs');
+const webgpu = await import(spec);
+Object.assign(globalThis, webgpu.globals);
+const look = async () => {
+  const adapter = await webgpu.create([]).requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return null;
+  let info = {};
+  try { info = adapter.info ?? (adapter.requestAdapterInfo ? await adapter.requestAdapterInfo() : {}); } catch {}
+  return { info: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description }, isFallbackAdapter: !!adapter.isFallbackAdapter };
+};
+let found = await look();
+let usedIcd;
+if (!found && !process.env.VK_ICD_FILENAMES && existsSync(icd)) {
+  process.env.VK_ICD_FILENAMES = usedIcd = icd;
+  found = await look();
+}
+process.stdout.write(JSON.stringify({ found, usedIcd }));
+process.exit(0);
+`;
+
+/** What Dawn would find, asked in a child process (Node only); the answer's ICD is then used here too. */
+function scoutWebGpu(): Promise<{ report?: WebGpuAdapterReport; reason?: string }> {
+  scout ??= (async () => {
+    const [{ execFile }, { createRequire }, { pathToFileURL }] = await Promise.all([import('node:child_process'), import('node:module'), import('node:url')]);
+    let spec: string;
+    try {
+      spec = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+    } catch (e) {
+      return { reason: `the 'webgpu' npm package (Dawn for Node) is not installed (npm install webgpu): ${(e as Error).message.split('\n')[0]}` };
+    }
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', SCOUT_SCRIPT, spec, SWIFTSHADER_ICD], { timeout: 60_000, maxBuffer: 1 << 20 }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+    const { found, usedIcd } = JSON.parse(out) as { found: AdapterLike | null; usedIcd?: string };
+    if (!found) return { reason: `Dawn found no WebGPU adapter (VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'}${usedIcd ? `, then ${usedIcd}` : ''})` };
+    return { report: await describeAdapter(found, 'dawn (webgpu npm package)', usedIcd) };
+  })().catch((e: Error) => ({ reason: `WebGPU probe failed: ${e.message.split('\n')[0]}` }));
+  return scout;
+}
 
 function navigatorGpu(): GpuLike | undefined {
   return (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
@@ -104,7 +154,8 @@ export const webgpuPlugin: BackendPlugin = {
   name: 'webgpu',
   priority: 30,
   async available(context) {
-    const { report, reason } = await probeWebGpu();
+    // In Node, a child process looks first: Dawn starts here only for an adapter that will be used.
+    const { report, reason } = isNode && !navigatorGpu() ? await scoutWebGpu() : await probeWebGpu();
     if (!report) return reason ?? 'no WebGPU adapter';
     if (report.software && !context?.explicit) {
       return `only a software adapter (${report.name}): slower than wasm, so "auto" skips it; ask for it with --backend webgpu`;
@@ -112,6 +163,9 @@ export const webgpuPlugin: BackendPlugin = {
     return true;
   },
   async activate() {
+    // The scout's ICD (SwiftShader) spares Dawn a failed first look, and its warnings, here.
+    const scouted = isNode && scout ? await scout : undefined;
+    if (scouted?.report?.icd && !process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = scouted.report.icd;
     const { report, reason } = await probeWebGpu();
     if (!report) throw new Error(reason ?? 'no WebGPU adapter');
     await import('@tensorflow/tfjs-backend-webgpu');
@@ -123,7 +177,7 @@ export const webgpuPlugin: BackendPlugin = {
     await tf.ready();
   },
   async describe() {
-    const { report, reason } = await probeWebGpu();
+    const { report, reason } = isNode && !navigatorGpu() && !probe ? await scoutWebGpu() : await probeWebGpu();
     if (!report) return { adapter: `none (${reason})` };
     const out: Record<string, string> = {
       adapter: `${report.name}${report.software ? ' (software fallback, CPU-emulated; correct but slow)' : ''}`,

@@ -77,7 +77,6 @@ async function configFlags(path: string): Promise<{ flags: ModelFlags; modelType
 
 export const command: CliCommand = {
   name: 'convert',
-  summary: 'convert a guided-diffusion checkpoint (.pt) into a model folder',
   async run(argv) {
     const dashes = argv.indexOf('--');
     const own = dashes >= 0 ? argv.slice(0, dashes) : argv;

@@ -25,6 +25,8 @@ import {
   computeStatistics,
 } from '@adm/eval';
 import { parseFlags, type CliCommand } from '../command.js';
+import { verboseLine } from '../output.js';
+import { createProgress, type Progress } from '../progress.js';
 
 const USAGE = `usage: adm eval <reference.npz|folder> <samples.npz|folder> --inception <weights> [options]
 
@@ -49,24 +51,13 @@ const USAGE = `usage: adm eval <reference.npz|folder> <samples.npz|folder> --inc
   --nearest-samples <n> how many samples (the first n; default 8)
   --nearest-k <k>       neighbours per sample (default 8)`;
 
-/** Progress on stderr: one updating line on a terminal, a line per 10% otherwise. */
+/** Feature extraction's progress through the CLI's reporter (images done of the total). */
 function progress(label: string): (done: number, total: number) => void {
-  const t0 = performance.now();
-  let lastDecile = -1;
+  let bar: Progress | undefined;
   return (done, total) => {
-    const frac = total ? done / total : 1;
-    const width = 30;
-    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-    const rate = done / Math.max(1e-3, (performance.now() - t0) / 1000);
-    const line = `${label} [${bar}] ${done}/${total} images, ${rate.toFixed(1)} img/s`;
-    if (process.stderr.isTTY) process.stderr.write(`\r${line}${done >= total ? '\n' : ''}`);
-    else {
-      const decile = Math.floor(frac * 10);
-      if (decile !== lastDecile) {
-        lastDecile = decile;
-        process.stderr.write(`${line}\n`);
-      }
-    }
+    bar ??= createProgress(label, total, { unit: 'images' });
+    bar.update(done);
+    if (done >= total) bar.finish();
   };
 }
 
@@ -79,7 +70,6 @@ function positiveInt(flag: string, v: string | undefined, dflt: number): number 
 
 export const command: CliCommand = {
   name: 'eval',
-  summary: 'Inception Score, FID, sFID, precision and recall of samples against a reference batch',
   async run(argv) {
     const { values, positionals } = parseFlags('eval', argv, {
       inception: { type: 'string' },
@@ -121,8 +111,8 @@ export const command: CliCommand = {
     if (ref.images && ref.images.count < 4) throw new ShapeError(`${refPath}: ${ref.images.count} reference image(s); precision/recall (k=3) needs at least 4`);
     if (sample.images.count < 4) throw new ShapeError(`${samplePath}: ${sample.images.count} sample image(s); precision/recall (k=3) needs at least 4`);
 
-    const choice = await useBackend(backendPreference({ flag: values.backend }), (l) => process.stderr.write(`${l}\n`));
-    process.stderr.write(`backend: ${choice.name}\n`);
+    const choice = await useBackend(backendPreference({ flag: values.backend }), verboseLine);
+    verboseLine(`backend: ${choice.name}`);
     const net = await FidInceptionV3.fromFile(values.inception);
     try {
       const cache = values['no-cache'] ? undefined : new FeatureCache(values['cache-dir'] ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'adm', 'eval'));

@@ -6,7 +6,6 @@ import { parseFlags, type CliCommand } from '../command.js';
 
 export const command: CliCommand = {
   name: 'info',
-  summary: 'list the available backends and adapters, and which one runs',
   async run(argv) {
     const { values } = parseFlags('info', argv, {
       backend: { type: 'string' },

@@ -21,11 +21,12 @@ import {
 } from '@adm/core';
 import { guidanceModule } from '@adm/guidance';
 import { mnistClassifier, mnistDenoiser, modelFolderOf } from '@adm/models-mnist';
-import { samplersModule } from '@adm/samplers';
+import { SAMPLER_FACTORIES, samplersModule } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
-import { ProgressBar } from '@adm/train';
 import { unetModule } from '@adm/unet';
 import { type CliCommand, parseFlags } from '../command.js';
+import { verboseLine } from '../output.js';
+import { createProgress, type Progress } from '../progress.js';
 
 const USAGE = `usage: adm sample --out <folder> [options]
 
@@ -72,7 +73,6 @@ function num(flag: string, v: string | undefined): number | undefined {
 
 export const command: CliCommand = {
   name: 'sample',
-  summary: 'sample images (DDIM/DDPM/DPM-Solver++, classifier guidance) into a PNG grid and an .npz',
   async run(argv) {
     const { values } = parseFlags(
       'sample',
@@ -142,6 +142,11 @@ export const command: CliCommand = {
 
     if (values.steps !== undefined) json.respacing = values.steps;
     else if (json.respacing === undefined) json.respacing = 'ddim25';
+    // Checked here, before any backend or model starts (the pipeline would name pipeline.sampler, later).
+    const samplerNames = SAMPLER_FACTORIES.map((f) => f.name);
+    if (values.sampler !== undefined && !samplerNames.includes(values.sampler)) {
+      throw new ConfigError('--sampler', `unknown sampler "${values.sampler}" (known: ${samplerNames.join(', ')})`);
+    }
     if (values.sampler !== undefined || values.eta !== undefined) {
       const prev = typeof json.sampler === 'string' ? { name: json.sampler } : ((json.sampler as Record<string, unknown>) ?? {});
       const name = values.sampler ?? (prev.name as string | undefined) ?? (String(json.respacing).startsWith('ddim') ? 'ddim' : 'ddpm');
@@ -170,10 +175,10 @@ export const command: CliCommand = {
     const config = parsePipelineConfig(json);
 
     const log = (s: string) => process.stderr.write(s);
-    const chosen = await useBackend(backendWanted, (l) => log(`${l}\n`));
-    if (!values.quiet) log(`backend: ${chosen.name}\n`);
+    const chosen = await useBackend(backendWanted, verboseLine);
+    verboseLine(`backend: ${chosen.name}`);
     const pipeline = createCliSamplingPipeline();
-    let bar: ProgressBar | undefined;
+    let bar: Progress | undefined;
     let result;
     for await (const ev of pipeline.run(config)) {
       if (ev.type === 'done') {
@@ -181,7 +186,7 @@ export const command: CliCommand = {
         break;
       }
       if (values.quiet) continue;
-      bar ??= new ProgressBar(ev.total);
+      bar ??= createProgress('sample', ev.total, { unit: 'steps' });
       bar.update(ev.completed, `${ev.stage} batch ${ev.batch + 1}/${ev.numBatches}`);
     }
     bar?.finish();
@@ -197,7 +202,7 @@ export const command: CliCommand = {
     const pngPath = join(values.out, 'grid.png');
     await writeFileAtomic(pngPath, encodePng(grid.data, grid.width, grid.height, grid.channels));
     await writeFileAtomic(join(values.out, 'pipeline.json'), JSON.stringify({ ...config, backend: chosen.name }, null, 2) + '\n');
-    if (!values.quiet) log(`wrote ${npzPath} and ${pngPath}${result.labels ? ` (labels ${Array.from(result.labels.slice(0, 16)).join(',')}${n > 16 ? ',...' : ''})` : ''}\n`);
+    if (!values.quiet) log(`wrote ${npzPath} and ${pngPath}${result.labels ? ` (labels ${Array.from(result.labels.slice(0, 16)).join(',')}${n > 16 ? ',...' : ''})` : ''} on ${chosen.name}\n`);
     return 0;
   },
 };

@@ -35,7 +35,6 @@ const usage = () => `usage: adm train-classifier (--preset <name> | --config <fl
 
 export const command: CliCommand = {
   name: 'train-classifier',
-  summary: 'train a noisy-image classifier for classifier guidance',
   async run(argv) {
     const { values } = parseFlags(
       'train-classifier',

@@ -3,7 +3,9 @@
 // of a run (backend, resume, the summary line and progress bar). Defaults that differ between
 // the commands (lr, weight decay) are passed in; each command keeps its own --help text.
 import { backendPreference, ConfigError, loadBackendPluginModules, useBackend } from '@adm/core';
-import { type ImageDataset, ProgressBar } from '@adm/train';
+import type { ImageDataset } from '@adm/train';
+import { verboseLine } from '../output.js';
+import { createProgress, type Progress } from '../progress.js';
 
 /** A number flag's value: `dflt` when absent, else a number (an integer when `integer`) >= `min`. */
 export function numberFlag(flag: string, v: string | undefined, dflt: number, integer = false, min = 0): number {
@@ -89,7 +91,7 @@ export function readTrainFlags(values: TrainFlagValues, defaults: { lr: number; 
 /** Load the backend plugins and select the --backend preference, reporting the choice on stderr. */
 export async function startTrainingBackend(flag: string | undefined): Promise<void> {
   await loadBackendPluginModules();
-  const backend = await useBackend(backendPreference({ flag }), (l) => console.error(`# ${l}`));
+  const backend = await useBackend(backendPreference({ flag }), (l) => verboseLine(`# ${l}`));
   console.error(`# backend ${backend.name}`);
 }
 
@@ -104,12 +106,12 @@ export interface ResumableLoop {
  * Resume when --resume was given, print the run summary (parameters, data, batch, steps) and
  * return the progress bar, started at the loop's step.
  */
-export async function beginTraining(loop: ResumableLoop, s: TrainSettings, data: ImageDataset): Promise<ProgressBar> {
+export async function beginTraining(loop: ResumableLoop, s: TrainSettings, data: ImageDataset): Promise<Progress> {
   if (s.resume) {
     if (await loop.resume()) console.error(`# resumed ${s.runDir} at step ${loop.step}`);
     else console.error(`# ${s.runDir} has no checkpoint yet: starting from step 0`);
   }
   const nParams = [...loop.params.values()].reduce((a, v) => a + v.size, 0);
   console.error(`# ${nParams} parameters, data ${data.name} (${data.length} images), batch ${s.batchSize}, steps ${loop.step} -> ${s.steps}`);
-  return new ProgressBar(s.steps, undefined, 28, loop.step);
+  return createProgress('train', s.steps, { startAt: loop.step, unit: 'steps' });
 }

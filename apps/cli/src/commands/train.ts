@@ -98,7 +98,6 @@ export async function loadImageFolder(dir: string, channels: number): Promise<Np
 
 export const command: CliCommand = {
   name: 'train',
-  summary: 'train a diffusion UNet (hybrid loss, AdamW, EMA) with resumable checkpoints',
   async run(argv) {
     const { values } = parseFlags('train', argv, {
       ...TRAIN_FLAG_OPTIONS,
