@@ -141,6 +141,8 @@ describe('installed from npm', () => {
       const result = JSON.parse(text);
       expect(result).toMatchObject({ backend: 'wasm', shape: [2, 28, 28, 1], labels: [3, 3] });
       expect(result.distinct).toBeGreaterThan(16);
+      // The same guided sampler in the browser: the same bytes as in Node (both on tfjs's wasm).
+      expect(result.sha256).toBe(await sourceSampleSha256());
       expect(errors).toEqual([]);
       await tab.screenshot({ path: join(work, 'consumer-page.png') });
     } finally {
@@ -166,8 +168,14 @@ describe('installed from npm', () => {
   }, 600_000);
 });
 
-/** The consumer programs' run, on the repository's sources (vitest aliases) in this process. */
-async function sourceSampleSha256(): Promise<string> {
+/** The consumer programs' run, on the repository's sources (vitest aliases) in this process (once). */
+let sourceSample: Promise<string> | undefined;
+function sourceSampleSha256(): Promise<string> {
+  sourceSample ??= sampleFromSources();
+  return sourceSample;
+}
+
+async function sampleFromSources(): Promise<string> {
   const { createHash } = await import('node:crypto');
   const { createContainer, pipelineModule, TOKENS, useBackend } = await import('@adm/core');
   await import('@adm/backends');
@@ -180,12 +188,7 @@ async function sourceSampleSha256(): Promise<string> {
   for await (const ev of pipeline.run({
     model: join(repo, 'packages/models-mnist/mnist-unet'),
     classifier: join(repo, 'packages/models-mnist/mnist-classifier'),
-    respacing: 'ddim4',
-    sampler: 'ddim',
-    guidance: [{ type: 'classifier', scale: 2 }],
-    batch_size: 2,
-    seed: 1,
-    classes: [3],
+    ...JSON.parse(await readFile(join(repo, 'tools/consumer/project/run.json'), 'utf8')),
   })) {
     if (ev.type === 'done') return createHash('sha256').update(ev.result.images.data).digest('hex');
   }

@@ -8,6 +8,9 @@ const { samplersModule } = require('@adm/samplers');
 const { schedulesModule } = require('@adm/schedules');
 const { unetModule } = require('@adm/unet');
 
+// The run (respacing, sampler, guidance, batch, seed, classes) is shared with sample-esm.mjs and the test.
+const run = require('./run.json');
+
 async function main() {
   const backend = await useBackend(process.env.CONSUMER_BACKEND ?? 'wasm');
   const pipeline = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule).get(TOKENS.SamplingPipeline);
@@ -15,12 +18,7 @@ async function main() {
   for await (const ev of pipeline.run({
     model: modelFolderOf(mnistDenoiser).href,
     classifier: modelFolderOf(mnistClassifier).href,
-    respacing: 'ddim4',
-    sampler: 'ddim',
-    guidance: [{ type: 'classifier', scale: 2 }],
-    batch_size: 2,
-    seed: 1,
-    classes: [3],
+    ...run,
   })) {
     if (ev.type === 'step') steps++;
     else {

@@ -1,6 +1,7 @@
 // An ESM program that knows only the published packages: guided sampling with the default
 // model; prints one JSON line (the test compares it with the CommonJS program's).
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createContainer, pipelineModule, TOKENS, useBackend } from '@adm/core';
 import '@adm/backends';
 import { guidanceModule } from '@adm/guidance';
@@ -9,18 +10,15 @@ import { samplersModule } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
 import { unetModule } from '@adm/unet';
 
+// The run (respacing, sampler, guidance, batch, seed, classes) is shared with sample-cjs.cjs and the test.
+const run = JSON.parse(readFileSync(new URL('./run.json', import.meta.url), 'utf8'));
 const backend = await useBackend(process.env.CONSUMER_BACKEND ?? 'wasm');
 const pipeline = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule).get(TOKENS.SamplingPipeline);
 let steps = 0;
 for await (const ev of pipeline.run({
   model: modelFolderOf(mnistDenoiser).href,
   classifier: modelFolderOf(mnistClassifier).href,
-  respacing: 'ddim4',
-  sampler: 'ddim',
-  guidance: [{ type: 'classifier', scale: 2 }],
-  batch_size: 2,
-  seed: 1,
-  classes: [3],
+  ...run,
 })) {
   if (ev.type === 'step') steps++;
   else {

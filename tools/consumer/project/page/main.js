@@ -7,6 +7,8 @@ import { mnistClassifier, mnistDenoiser } from '@adm/models-mnist';
 import { samplersModule } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
 import { loadModel, unetModule } from '@adm/unet';
+// The run (respacing, sampler, guidance, batch, seed, classes) the Node programs make too.
+import run from '../run.json';
 
 const out = document.getElementById('out');
 try {
@@ -14,9 +16,8 @@ try {
   const den = await loadModel(mnistDenoiser, { expect: ['unet'] });
   const clf = await loadModel(mnistClassifier, { expect: ['classifier'] });
   const pipeline = createContainer(pipelineModule, schedulesModule, samplersModule, guidanceModule, unetModule).get(TOKENS.SamplingPipeline);
-  const config = { respacing: 'ddim4', sampler: 'ddim', guidance: [{ type: 'classifier', scale: 2 }], batch_size: 2, seed: 1, classes: [3] };
   const models = { model: { denoiser: den.model, flags: den.flags }, classifier: { classifier: clf.model, flags: clf.flags } };
-  for await (const ev of pipeline.run(config, { models })) {
+  for await (const ev of pipeline.run(run, { models })) {
     if (ev.type !== 'done') continue;
     const { images, labels } = ev.result;
     const [n, h, w] = images.shape;
