@@ -1,9 +1,17 @@
 import type { SafetensorsFile } from '@adm/core';
 
-/** Tolerance for one compared output: |a - e| <= abs + rel * |e| element-wise. */
+/**
+ * The format of the values a tolerance compares: its floor is a few ulps of the expected
+ * value in that format (compare.ts FLOOR_ULPS); 'exact' has no floor (integers, copies).
+ */
+export type Precision = 'float32' | 'float64' | 'exact';
+
+/** Tolerance for one compared output: |a - e| <= max(abs + rel * |e|, FLOOR_ULPS ulps of e in `precision`) element-wise. */
 export interface Tolerance {
   abs: number;
   rel?: number;
+  /** Which format's ulps floor the tolerance (stated at every tolerance). */
+  precision: Precision;
   /** Why this tolerance (shown in the README's table). */
   why?: string;
 }

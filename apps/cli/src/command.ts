@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '@adm/core';
+import { AdmError, ConfigError } from '@adm/core';
 
 /** One `adm` subcommand. */
 export interface CliCommand {
@@ -8,10 +8,31 @@ export interface CliCommand {
   run(argv: string[]): Promise<number>;
 }
 
+/**
+ * A command line that does not fit the command: an unknown flag, a flag without its value, a
+ * missing or extra argument. `field` is the flag (or the arguments) at fault.
+ */
+export class UsageError extends ConfigError {}
+
+/**
+ * Exit status of an error: 2 for the command line (a UsageError, or a ConfigError naming a
+ * flag, as every flag check does), 1 for everything else (files, models, data, the machine).
+ */
+export function exitCodeOf(e: unknown): 1 | 2 {
+  return e instanceof UsageError || (e instanceof ConfigError && e.field.startsWith('-')) ? 2 : 1;
+}
+
+/** An AdmError whose message names `flag`, for a check of a library that names its own field. */
+export function asFlagError(flag: string, e: unknown): unknown {
+  if (!(e instanceof AdmError)) return e;
+  const detail = e instanceof ConfigError ? e.detail : e.message;
+  return new ConfigError(flag, detail);
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
- * Parse flags strictly: an unknown flag or a missing value is a ConfigError naming the
+ * Parse flags strictly: an unknown flag or a missing value is a UsageError naming the
  * flag and the known ones.
  */
 export function parseFlags<O extends Options>(command: string, argv: string[], options: O, allowPositionals = true) {
@@ -22,6 +43,6 @@ export function parseFlags<O extends Options>(command: string, argv: string[], o
     // Node's message names the flag in quotes ("Unknown option '--frobnicate'"): the error's field is that flag.
     const message = (e as Error).message;
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? 'flags';
-    throw new ConfigError(flag, `${message.replace(/\. To specify a positional argument.*$/s, '')} (known flags of adm ${command}: ${known})`);
+    throw new UsageError(flag, `${message.replace(/\. To specify a positional argument.*$/s, '')} (known flags of adm ${command}: ${known})`);
   }
 }

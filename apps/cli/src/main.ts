@@ -4,8 +4,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AdmError } from '@adm/core';
-import type { CliCommand } from './command.js';
-import { isVerbose, setVerbose } from './output.js';
+import { type CliCommand, exitCodeOf } from './command.js';
+import { isVerbose, setQuiet, setVerbose, takeGlobalFlags } from './output.js';
 
 /** The commands with their one-line summaries (shown by `adm --help` without loading them). */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: CliCommand }> }> = {
@@ -23,7 +23,10 @@ function usage(): string {
   const width = Math.max(...names.map((n) => n.length));
   const lines = ['usage: adm <command> [options]', '', 'commands:'];
   for (const name of names) lines.push(`  ${name.padEnd(width)}  ${COMMANDS[name].summary}`);
-  lines.push('', 'options of every command:', '  --verbose  also print backend probing and library notices', '  --help     the command\'s options');
+  lines.push('', 'options of every command:');
+  lines.push('  --help     the command\'s options');
+  lines.push('  --verbose  also print backend probing, library notices and the stack of an unexpected error');
+  lines.push('  --quiet    no progress bar or summary lines');
   lines.push('', '  adm --version   the version of adm', '', "run 'adm <command> --help' for a command's options");
   return lines.join('\n');
 }
@@ -33,13 +36,24 @@ export function cliVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+/** The message of an error as one line (a library's multi-line message is cut at its first line). */
+function oneLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.split('\n')[0] || (e instanceof Error ? e.name : 'error');
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const verbose = argv.includes('--verbose');
-  setVerbose(verbose);
-  const [name, ...rest] = argv.filter((a) => a !== '--verbose');
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  const global = takeGlobalFlags(argv);
+  setVerbose(global.verbose);
+  setQuiet(global.quiet);
+  const [name, ...rest] = global.argv;
+  if (!name) {
+    console.error(usage());
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name ? 0 : 2;
+    return 0;
   }
   if (name === '--version' || name === '-V') {
     console.log(cliVersion());
@@ -47,20 +61,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    console.error(`adm: unknown command "${name}"\n\n${usage()}`);
+    console.error(`adm: unknown command "${name}" (commands: ${Object.keys(COMMANDS).sort().join(', ')}; adm --help)`);
     return 2;
   }
-  const { command } = await entry.load();
   try {
+    const { command } = await entry.load();
     return await command.run(rest);
   } catch (e) {
     if (e instanceof AdmError) {
       console.error(`adm ${name}: ${e.message}`);
-      return 1;
+      return exitCodeOf(e);
     }
     // Not the user's input: one line, the stack with --verbose.
-    if (isVerbose()) console.error(e);
-    else console.error(`adm ${name}: ${(e as Error)?.message ?? String(e)} (run again with --verbose for the stack)`);
+    if (isVerbose()) console.error(`adm ${name}:`, e);
+    else console.error(`adm ${name}: ${oneLine(e)} (run again with --verbose for the stack)`);
     return 1;
   }
 }

@@ -2,6 +2,7 @@
 // cli-progress bar redrawn in place and cut to the terminal's width; otherwise (a log file,
 // a pipe, CI) a plain line at every tenth of the work; nothing with --quiet.
 import cliProgress from 'cli-progress';
+import { isQuiet } from './output.js';
 
 export interface Progress {
   /** `done` of the total so far, with a short note (stage, loss). */
@@ -11,6 +12,7 @@ export interface Progress {
 }
 
 export interface ProgressOptions {
+  /** Draw nothing (default: the global --quiet). */
   quiet?: boolean;
   /** Where it draws (default: stderr). */
   stream?: NodeJS.WriteStream;
@@ -29,7 +31,7 @@ function clock(seconds: number): string {
 }
 
 export function createProgress(label: string, total: number, options: ProgressOptions = {}): Progress {
-  if (options.quiet) return { update() {}, finish() {} };
+  if (options.quiet ?? isQuiet()) return { update() {}, finish() {} };
   const stream = options.stream ?? process.stderr;
   const startAt = options.startAt ?? 0;
   const started = Date.now();

@@ -1,4 +1,5 @@
 // The same program as sample-esm.mjs, loaded through require() (the packages' CommonJS builds).
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS consumer, on purpose */
 const { createHash } = require('node:crypto');
 const { createContainer, pipelineModule, TOKENS, useBackend } = require('@adm/core');
 require('@adm/backends');

@@ -9,8 +9,8 @@ import type { CaseContext, Tolerance } from '../types.js';
 import { compareNetworkOutputs, networkFromSpec } from './unet-common.js';
 
 export const tolerances: Record<string, Tolerance> = {
-  'weights.*': { abs: 0, why: 'the checkpoint stores the same float32 values: exact' },
-  'out.*': { abs: 0, why: "read from case.json: 4 x f64_reference max_abs_diff (this case's, else that of the case the weights come from)" },
+  'weights.*': { abs: 0, precision: 'exact', why: 'the checkpoint stores the same float32 values: exact' },
+  'out.*': { abs: 0, precision: 'float32', why: "read from case.json: 4 x f64_reference max_abs_diff (this case's, else that of the case the weights come from)" },
 };
 
 export async function run(ctx: CaseContext): Promise<void> {
@@ -62,7 +62,7 @@ async function referenceSpecs(ctx: CaseContext): Promise<Array<Record<string, an
 function outputTolerance(specs: Array<Record<string, any>>, output: string): Tolerance {
   for (const s of specs) {
     const ref = s.f64_reference?.[output]?.max_abs_diff;
-    if (typeof ref === 'number') return { abs: 4 * ref };
+    if (typeof ref === 'number') return { abs: 4 * ref, precision: 'float32' };
   }
-  return { abs: 3e-5 };
+  return { abs: 3e-5, precision: 'float32' };
 }

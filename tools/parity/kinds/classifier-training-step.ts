@@ -10,11 +10,11 @@ import type { CaseContext, Tolerance } from '../types.js';
 import { adamwOptions, checkOptimizerStep, gradTolerance, refTolerance, ULP } from './training-common.js';
 
 export const tolerances: Record<string, Tolerance> = {
-  'out.*': { abs: 0, why: '4 x f64_reference max_abs_diff of each output' },
-  'out.acc@k': { abs: 0, why: 'identical in float64 (case.json tolerance_note)' },
-  'grad.*': { abs: 0, why: '4 x f64_reference max_abs_diff of each gradient, at least 1/50 of the largest gradient drift of the case (near-zero gradients are cancellation noise)' },
-  'after.* (stored grad)': { abs: 0, rel: 2 * ULP, why: 'AdamW re-stated in PyTorch float32 order: bit-exact on IEEE backends; 2 ulp for backends with inexact division/sqrt' },
-  'after.* (own grad)': { abs: 0, why: 'must lie in the AdamW step band spanned by grad.* +- its gradient tolerance (first Adam step is sign-like)' },
+  'out.*': { abs: 0, precision: 'float32', why: '4 x f64_reference max_abs_diff of each output' },
+  'out.acc@k': { abs: 0, precision: 'exact', why: 'identical in float64 (case.json tolerance_note)' },
+  'grad.*': { abs: 0, precision: 'float32', why: '4 x f64_reference max_abs_diff of each gradient, at least 1/50 of the largest gradient drift of the case (near-zero gradients are cancellation noise)' },
+  'after.* (stored grad)': { abs: 0, rel: 2 * ULP, precision: 'float32', why: 'AdamW re-stated in PyTorch float32 order: bit-exact on IEEE backends; 2 ulp for backends with inexact division/sqrt' },
+  'after.* (own grad)': { abs: 0, precision: 'float32', why: 'must lie in the AdamW step band spanned by grad.* +- its gradient tolerance (first Adam step is sign-like)' },
 };
 
 export async function run(ctx: CaseContext): Promise<void> {
@@ -56,7 +56,7 @@ export async function run(ctx: CaseContext): Promise<void> {
     const K = logits!.shape[1];
     for (const name of st.names().filter((n) => /^out\.acc@\d+$/.test(n))) {
       const k = Number(name.slice('out.acc@'.length));
-      ctx.check.close(name, topKHits(lv, K, labels, k), st.get(name), { abs: 0 }, [labels.length]);
+      ctx.check.close(name, topKHits(lv, K, labels, k), st.get(name), tolerances['out.acc@k'], [labels.length]);
     }
     tf.dispose([value, logits!, perExample!]);
 

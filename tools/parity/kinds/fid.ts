@@ -5,15 +5,17 @@ import type { CaseContext, Tolerance } from '../types.js';
 // FID / sFID cases: act1, act2 (float32 activations) -> float64 mean/covariance ->
 // Frechet distance, compared with the evaluator's numpy/scipy values.
 export const tolerances: Record<string, Tolerance> = {
-  'mu*': { abs: 1e-12, rel: 1e-12, why: 'float64 mean of the same float32 values; only summation order differs' },
-  'sigma*': { abs: 1e-12, rel: 1e-10, why: 'float64 covariance; summation order differs from numpy (measured <= 2e-15)' },
+  'mu*': { abs: 1e-12, rel: 1e-12, precision: 'float64', why: 'float64 mean of the same float32 values; only summation order differs' },
+  'sigma*': { abs: 1e-12, rel: 1e-10, precision: 'float64', why: 'float64 covariance; summation order differs from numpy (measured <= 2e-15)' },
   fid: {
     abs: 1e-9,
     rel: 1e-10,
+    precision: 'float64',
     why: 'full-rank covariances: sqrtm and eigen routes agree to ~1e-11 (case diagnostics abs_diff_sqrtm_vs_eig_*)',
   },
   fid_rank_deficient: {
     abs: 1e-5,
+    precision: 'float64',
     why:
       'rank-deficient covariance (fewer samples than dims, constant features): scipy sqrtm adds ~sqrt(eps*|S|) per null eigenvalue; ' +
       'the README gives ~1e-6 between algorithms and our exact rank-aware value is 1.35e-6 from scipy 1.17 on fid_near_singular',

@@ -6,11 +6,11 @@ import type { CaseContext, Tolerance } from '../types.js';
 // The FID Inception-v3 end to end: uint8 images -> preprocessing -> network -> pool3,
 // logits (with and without bias), mixed_6/conv[..., :7], against pytorch-fid in float32.
 export const tolerances: Record<string, Tolerance> = {
-  'out.resized': { abs: 1e-5, why: "case.json suggested_for_float32_reimplementation.strict_cpu_wasm_node (float32 vs float64 resize: 1.6e-6)" },
-  'out.pool3': { abs: 1e-4, rel: 1e-4, why: 'case.json strict tier: float32 summation order differs between backends (measured few 1e-6); batch norm folded into the convs adds ~1e-7 relative' },
-  'out.logits': { abs: 1e-4, rel: 1e-4, why: 'as out.pool3' },
-  'out.logits_nobias': { abs: 1e-4, rel: 1e-4, why: 'as out.pool3' },
-  'out.spatial': { abs: 1e-4, rel: 1e-4, why: 'as out.pool3' },
+  'out.resized': { abs: 1e-5, precision: 'float32', why: "case.json suggested_for_float32_reimplementation.strict_cpu_wasm_node (float32 vs float64 resize: 1.6e-6)" },
+  'out.pool3': { abs: 1e-4, rel: 1e-4, precision: 'float32', why: 'case.json strict tier: float32 summation order differs between backends (measured few 1e-6); batch norm folded into the convs adds ~1e-7 relative' },
+  'out.logits': { abs: 1e-4, rel: 1e-4, precision: 'float32', why: 'as out.pool3' },
+  'out.logits_nobias': { abs: 1e-4, rel: 1e-4, precision: 'float32', why: 'as out.pool3' },
+  'out.spatial': { abs: 1e-4, rel: 1e-4, precision: 'float32', why: 'as out.pool3' },
 };
 
 /** Which preprocessing case.json describes (its resize semantics and normalization). */
@@ -33,7 +33,7 @@ export async function run(ctx: CaseContext): Promise<void> {
   const mode = preprocessingOf(ctx.spec);
   const tol = (name: string): Tolerance => {
     const s = ctx.spec.tolerances?.suggested_for_float32_reimplementation?.strict_cpu_wasm_node?.[name];
-    return s ? { abs: s.atol, rel: s.rtol } : tolerances[name];
+    return s ? { abs: s.atol, rel: s.rtol, precision: 'float32' } : tolerances[name];
   };
   const imagesH: HostTensor = tf_.get('in.images');
   const images = tf.tensor4d(toInt32(imagesH), imagesH.shape as [number, number, number, number], 'int32');

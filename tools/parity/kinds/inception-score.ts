@@ -3,9 +3,9 @@ import { INCEPTION_SCORE_SPLIT_SIZE, inceptionScore, softmaxRows } from '@adm/ev
 import type { CaseContext, Tolerance } from '../types.js';
 
 export const tolerances: Record<string, Tolerance> = {
-  probs: { abs: 1e-15, rel: 1e-12, why: 'float64 softmax of the same logits; exp/log rounding only' },
-  inception_score: { abs: 0, rel: 1e-12, why: 'float64 on the same probabilities; summation order differs from numpy pairwise sums' },
-  split_scores: { abs: 0, rel: 1e-12, why: 'as inception_score' },
+  probs: { abs: 1e-15, rel: 1e-12, precision: 'float64', why: 'float64 softmax of the same logits; exp/log rounding only' },
+  inception_score: { abs: 0, rel: 1e-12, precision: 'float64', why: 'float64 on the same probabilities; summation order differs from numpy pairwise sums' },
+  split_scores: { abs: 0, rel: 1e-12, precision: 'float64', why: 'as inception_score' },
 };
 
 export async function run(ctx: CaseContext): Promise<void> {

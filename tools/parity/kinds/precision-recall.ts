@@ -3,9 +3,9 @@ import { featureMatrix, float64Distances, precisionRecall } from '@adm/eval';
 import type { CaseContext, Tolerance } from '../types.js';
 
 export const tolerances: Record<string, Tolerance> = {
-  radii: { abs: 0, rel: 6e-8, why: 'the evaluator keeps radii in float32; expected radii are float64 (one float32 rounding)' },
-  manifold_flags: { abs: 0, why: 'inside/outside decisions are exact: float64 distances compared in float32 (ties inside)' },
-  precision_recall: { abs: 0, why: 'fractions of exact decisions' },
+  radii: { abs: 0, rel: 6e-8, precision: 'float32', why: 'the evaluator keeps radii in float32; expected radii are float64 (one float32 rounding)' },
+  manifold_flags: { abs: 0, precision: 'exact', why: 'inside/outside decisions are exact: float64 distances compared in float32 (ties inside)' },
+  precision_recall: { abs: 0, precision: 'float64', why: 'fractions of exact decisions' },
 };
 
 export async function run(ctx: CaseContext): Promise<void> {

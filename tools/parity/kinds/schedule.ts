@@ -9,14 +9,16 @@ export const tolerances: Record<string, Tolerance> = {
   f64: {
     abs: 1e-18,
     rel: 1e-13,
+    precision: 'float64',
     why: 'float64 arrays vs tensors_f64: linear is bit-exact; cosine evaluates cos correctly rounded, where glibc (math.cos) is off by one ulp at one of the 1001 points, so 2 of 1000 betas differ in the last bit; a respaced beta 1 - abar_i / abar_j amplifies such a bit (and log() one-ulp differences) to < 1e-13 relative',
   },
   f32: {
     abs: 1e-30,
     rel: 1.2e-7,
+    precision: 'float32',
     why: 'the same arrays rounded to float32 (what _extract_into_tensor feeds): identical up to a last-bit float64 difference crossing a float32 rounding boundary',
   },
-  timesteps: { abs: 0, why: 'kept step indices are integers: exact' },
+  timesteps: { abs: 0, precision: 'exact', why: 'kept step indices are integers: exact' },
 };
 
 const ARRAYS: Record<string, keyof GaussianDiffusion> = {

@@ -6,8 +6,8 @@ import type { CaseContext, Tolerance } from '../types.js';
 import { compareNetworkOutputs, forwardTolerance, networkFromSpec } from './unet-common.js';
 
 export const tolerances: Record<string, Tolerance> = {
-  'out.upsampled': { abs: 0, why: 'read from case.json: 4 x f64_reference max_abs_diff' },
-  'out.output': { abs: 0, why: 'read from case.json: 4 x f64_reference max_abs_diff (float32 with another operation order drifts about as far as the stored float32 values do from float64)' },
+  'out.upsampled': { abs: 0, precision: 'float32', why: 'read from case.json: 4 x f64_reference max_abs_diff' },
+  'out.output': { abs: 0, precision: 'float32', why: 'read from case.json: 4 x f64_reference max_abs_diff (float32 with another operation order drifts about as far as the stored float32 values do from float64)' },
 };
 
 export async function run(ctx: CaseContext): Promise<void> {

@@ -5,11 +5,11 @@ import type { CaseContext, Tolerance } from '../types.js';
 // The sampler is float64 numpy; a float64 re-statement (numpy's pairwise sums included)
 // agrees to ~1e-15 relative (case.json "dtypes"). Importance weights are float32.
 export const tolerances: Record<string, Tolerance> = {
-  'out.*.weights': { abs: 0, rel: 1e-13, why: 'float64 vs float64; summation order may change the last bits (case.json dtypes note)' },
-  'out.final.loss_history': { abs: 0, why: 'stored losses are copied, not computed' },
-  'out.final.loss_counts': { abs: 0, why: 'integers' },
-  'out.sample.indices': { abs: 0, why: 'integers' },
-  'out.sample.weights': { abs: 0, rel: 1.2e-7, why: 'float32 rounding of a float64 value: at most 1 ulp when the float64 p differs in its last bits' },
+  'out.*.weights': { abs: 0, rel: 1e-13, precision: 'float64', why: 'float64 vs float64; summation order may change the last bits (case.json dtypes note)' },
+  'out.final.loss_history': { abs: 0, precision: 'exact', why: 'stored losses are copied, not computed' },
+  'out.final.loss_counts': { abs: 0, precision: 'exact', why: 'integers' },
+  'out.sample.indices': { abs: 0, precision: 'exact', why: 'integers' },
+  'out.sample.weights': { abs: 0, rel: 1.2e-7, precision: 'float32', why: 'float32 rounding of a float64 value: at most 1 ulp when the float64 p differs in its last bits' },
 };
 
 /** LossSecondMomentResampler fed the stored loss stream; weights at snapshots, history, counts, sample(). */
@@ -54,6 +54,6 @@ export async function run(ctx: CaseContext): Promise<void> {
     ctx.check.equal('out.sample.indices', idx, st.get('out.sample.indices'));
     ctx.check.close('out.sample.weights', w, expected('out.sample.weights'), tolerances['out.sample.weights'], [idx.length]);
     // The float32 values the sampler hands to the loss must equal the stored float32 ones.
-    ctx.check.close('out.sample.weights (float32)', w, st.get('out.sample.weights'), { abs: 0 }, [idx.length]);
+    ctx.check.close('out.sample.weights (float32)', w, st.get('out.sample.weights'), { abs: 0, precision: 'exact' }, [idx.length]);
   }
 }

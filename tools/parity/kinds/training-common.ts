@@ -22,7 +22,7 @@ export function adamwOptions(section: Record<string, any>): AdamWOptions {
 export function refTolerance(spec: Record<string, any>, name: string, factor: number, floor = 0): Tolerance {
   const ref = spec.f64_reference?.[name];
   if (!ref || typeof ref.max_abs_diff !== 'number') throw new Error(`case.json has no f64_reference for ${name}`);
-  return { abs: Math.max(factor * ref.max_abs_diff, floor), why: `${factor} x f64_reference max_abs_diff (floor ${floor})` };
+  return { abs: Math.max(factor * ref.max_abs_diff, floor), precision: 'float32', why: `${factor} x f64_reference max_abs_diff (floor ${floor})` };
 }
 
 /**
@@ -55,6 +55,9 @@ export function adamwStepHost(params: Map<string, HostTensor>, grads: Map<string
 export function emaHost(model: Float32Array, after: Float32Array, rate: number): Float32Array {
   return tf.tidy(() => tf.add(tf.mul(tf.tensor1d(model), rate), tf.mul(tf.tensor1d(after), 1 - rate)).dataSync() as Float32Array);
 }
+
+/** Band excesses are compared with zeros: the slack already holds the float32 rounding. */
+const BAND: Tolerance = { abs: 0, precision: 'float32' };
 
 /**
  * How far each value lies outside [min(lo, hi), max(lo, hi)] widened by slack(i) (0 inside).
@@ -124,7 +127,7 @@ export function checkOptimizerStep(
     const hi = afterHi.get(n)!;
     const stepSlack = 4 * ULP * opts.lr;
     const excess = outsideBand(afterOwn.get(n)!, lo, hi, (i) => stepSlack + 2 * ULP * Math.max(Math.abs(lo[i]), Math.abs(hi[i])));
-    ctx.check.close(`after.${n} (own grad) outside the step band of grad.${n} +- ${args.gradTol(n).toExponential(2)}`, excess, new Float64Array(excess.length), { abs: 0 });
+    ctx.check.close(`after.${n} (own grad) outside the step band of grad.${n} +- ${args.gradTol(n).toExponential(2)}`, excess, new Float64Array(excess.length), BAND);
     if (args.ema) {
       const m = toFloat32(before.get(n)!);
       const e = toFloat32(args.ema.expected(`ema.${n}`));
@@ -133,12 +136,12 @@ export function checkOptimizerStep(
       const mine = emaHost(m, stored, rate);
       // Within the rounding slack of the expected value (band of width 0 around it).
       const exStored = outsideBand(mine, e, e, emaSlack(m, stored, rate));
-      ctx.check.close(`ema.${n} (stored grad) beyond 1 ulp of each term`, exStored, new Float64Array(e.length), { abs: 0 });
+      ctx.check.close(`ema.${n} (stored grad) beyond 1 ulp of each term`, exStored, new Float64Array(e.length), BAND);
       const own = emaHost(m, afterOwn.get(n)!, rate);
       const eLo = emaHost(m, lo, rate);
       const eHi = emaHost(m, hi, rate);
       const ex = outsideBand(own, eLo, eHi, (i) => (1 - rate) * stepSlack + emaSlack(m, lo, rate)(i) + emaSlack(m, hi, rate)(i));
-      ctx.check.close(`ema.${n} (own grad) outside the band`, ex, new Float64Array(ex.length), { abs: 0 });
+      ctx.check.close(`ema.${n} (own grad) outside the band`, ex, new Float64Array(ex.length), BAND);
     }
   }
 }

@@ -9,11 +9,11 @@ import type { CaseContext, Tolerance } from '../types.js';
 import { adamwOptions, checkOptimizerStep, gradTolerance, refTolerance, ULP } from './training-common.js';
 
 export const tolerances: Record<string, Tolerance> = {
-  'out.*': { abs: 0, why: '4 x f64_reference max_abs_diff of each output' },
-  'grad.*': { abs: 0, why: '4 x f64_reference max_abs_diff of each gradient, at least 1/50 of the largest gradient drift of the case (near-zero gradients are cancellation noise)' },
-  'after.* (stored grad)': { abs: 0, rel: 2 * ULP, why: 'AdamW re-stated in PyTorch float32 order: bit-exact on IEEE backends; 2 ulp for backends with inexact division/sqrt' },
-  'after.* (own grad)': { abs: 0, why: 'must lie in the AdamW step band spanned by grad.* +- its gradient tolerance (first Adam step is sign-like)' },
-  'ema.*': { abs: 0, why: 'within 1 ulp of each product and of the result: this EMA rounds the product before the add, PyTorch fuses them (case.json ema_unfused_check)' },
+  'out.*': { abs: 0, precision: 'float32', why: '4 x f64_reference max_abs_diff of each output' },
+  'grad.*': { abs: 0, precision: 'float32', why: '4 x f64_reference max_abs_diff of each gradient, at least 1/50 of the largest gradient drift of the case (near-zero gradients are cancellation noise)' },
+  'after.* (stored grad)': { abs: 0, rel: 2 * ULP, precision: 'float32', why: 'AdamW re-stated in PyTorch float32 order: bit-exact on IEEE backends; 2 ulp for backends with inexact division/sqrt' },
+  'after.* (own grad)': { abs: 0, precision: 'float32', why: 'must lie in the AdamW step band spanned by grad.* +- its gradient tolerance (first Adam step is sign-like)' },
+  'ema.*': { abs: 0, precision: 'float32', why: 'within 1 ulp of each product and of the result: this EMA rounds the product before the add, PyTorch fuses them (case.json ema_unfused_check)' },
 };
 
 export async function run(ctx: CaseContext): Promise<void> {

@@ -22,7 +22,7 @@ import type { CaseContext, Tolerance } from '../types.js';
 export function forwardTolerance(spec: Record<string, any>, output: string, factor = 4): Tolerance {
   const ref = spec.f64_reference?.[output];
   if (!ref || typeof ref.max_abs_diff !== 'number') throw new Error(`case.json has no f64_reference for ${output}`);
-  return { abs: factor * ref.max_abs_diff, why: `${factor} x f64_reference max_abs_diff` };
+  return { abs: factor * ref.max_abs_diff, precision: 'float32', why: `${factor} x f64_reference max_abs_diff` };
 }
 
 /**
