@@ -68,6 +68,41 @@ export class CheckpointStore {
     return { step, tensors, meta };
   }
 
+  /**
+   * Clear what a killed process left half-written in the run folder and its subfolders:
+   * `<name>.tmp-<pid>-<time>` files and folders of writeFileAtomic / writeFolderAtomic are
+   * removed, and a `<name>.old-<pid>-<time>` folder is renamed back when `<name>` itself is
+   * missing (killed between the two renames of a folder swap), else removed. Names of a live
+   * process are left alone. Returns the names handled (relative to the run folder).
+   */
+  async removeLeftovers(): Promise<string[]> {
+    const fs = await import('node:fs/promises');
+    const handled: string[] = [];
+    const sweep = async (rel: string): Promise<void> => {
+      const dir = join(this.runDir, rel);
+      const items = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const d of items) {
+        const m = /^(.+)\.(tmp|old)-(\d+)-\d+$/.exec(d.name);
+        if (!m) {
+          if (d.isDirectory() && rel === '') await sweep(d.name);
+          continue;
+        }
+        if (isAlive(Number(m[3]))) continue;
+        const path = join(dir, d.name);
+        const target = join(dir, m[1]);
+        const targetExists = await fs.stat(target).then(
+          () => true,
+          () => false,
+        );
+        if (m[2] === 'old' && !targetExists) await fs.rename(path, target);
+        else await fs.rm(path, { recursive: true, force: true });
+        handled.push(join(rel, d.name));
+      }
+    };
+    await sweep('');
+    return handled;
+  }
+
   private async prune(current: number): Promise<void> {
     const fs = await import('node:fs/promises');
     const dir = join(this.runDir, 'checkpoints');
@@ -78,6 +113,18 @@ export class CheckpointStore {
       .filter((s) => s <= current)
       .sort((a, b) => b - a);
     for (const s of steps.slice(Math.max(1, this.keep))) await fs.rm(this.fileFor(s), { force: true });
+  }
+}
+
+/** Whether process `pid` is running (another process's, or this one's, temporary names are left alone). */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -6,7 +6,7 @@ import { type CheckpointStore, writeFolderAtomic } from './checkpoint-store.js';
 import { accumulateGradients, disposeMap, namedGradients } from './gradients.js';
 import { BatchOrder, mixSeed } from './image-dataset.js';
 import { mean, type MetricsLog, quartileMeans } from './metrics-log.js';
-import { latestCheckpointFor, openRun, type RunHooks, runLoop, type RunLoopOptions, storeForSave } from './run-loop.js';
+import { latestCheckpointFor, openRun, rewindRunFolder, type RunHooks, runLoop, type RunLoopOptions, storeForSave } from './run-loop.js';
 import type { TimestepSampler } from './timestep-sampler.js';
 import type { TrainingDiffusion } from './training-diffusion.js';
 import { packTrainingState, unpackTrainingState } from './training-state.js';
@@ -159,16 +159,21 @@ export class ClassifierTrainLoop {
     await storeForSave(this.store).save({
       step: this.step,
       tensors: packTrainingState(this.params, this.opt, undefined, this.sampler),
-      meta: { adam_step: this.opt.stepCount, seed: this.seed, lr: this.opts.lr, batch_size: this.opts.batchSize, data: this.opts.data.name, config: this.opts.config ?? {} },
+      meta: { adam_step: this.opt.stepCount, seed: this.seed, lr: this.opts.lr, batch_size: this.opts.batchSize, data: this.opts.data.name, config: this.opts.config ?? {}, metrics: this.metrics.getState() },
     });
     if (this.opts.exportModel) await writeFolderAtomic(join(this.opts.runDir!, 'classifier'), this.opts.exportModel);
   }
 
+  /** As TrainLoop.resume: from the newest checkpoint (false: none, step 0), the run folder rewound to it. */
   async resume(): Promise<boolean> {
     const ckpt = await latestCheckpointFor(this.store, this.seed);
-    if (!ckpt) return false;
+    if (!ckpt) {
+      await rewindRunFolder(this.store!, this.metrics, undefined);
+      return false;
+    }
     unpackTrainingState(this.store!.fileFor(ckpt.step), ckpt.tensors, Number(ckpt.meta.adam_step ?? ckpt.step), this.params, this.opt, undefined, this.sampler);
     this.step = ckpt.step;
+    await rewindRunFolder(this.store!, this.metrics, ckpt);
     return true;
   }
 

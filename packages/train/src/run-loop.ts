@@ -106,6 +106,19 @@ export function storeForSave(store: CheckpointStore | undefined): CheckpointStor
 }
 
 /**
+ * Bring the run folder back to checkpoint `ckpt` (undefined: to step 0, no checkpoint yet)
+ * after its state was restored: half-written temporary files of the killed run are cleared,
+ * metrics.jsonl is cut back to the checkpoint's step (rows after it are logged again) and
+ * the means pending at the checkpoint are restored, so the resumed log equals an
+ * uninterrupted run's.
+ */
+export async function rewindRunFolder(store: CheckpointStore, metrics: MetricsLog, ckpt: TrainingCheckpoint | undefined): Promise<void> {
+  await store.removeLeftovers();
+  await metrics.truncateAfter(ckpt?.step ?? 0);
+  metrics.setState(ckpt?.meta.metrics, ckpt ? store.fileFor(ckpt.step) : store.runDir);
+}
+
+/**
  * The run folder's newest checkpoint (undefined when it has none), checked to come from a
  * run with the same seed; a ConfigError when the loop was made without a run folder.
  */

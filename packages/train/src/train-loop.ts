@@ -7,7 +7,7 @@ import { EmaParams } from './ema.js';
 import { accumulateGradients, disposeMap, namedGradients } from './gradients.js';
 import { BatchOrder, mixSeed } from './image-dataset.js';
 import { mean, type MetricsLog, quartileMeans } from './metrics-log.js';
-import { latestCheckpointFor, openRun, type RunHooks, runLoop, type RunLoopOptions, storeForSave } from './run-loop.js';
+import { latestCheckpointFor, openRun, rewindRunFolder, type RunHooks, runLoop, type RunLoopOptions, storeForSave } from './run-loop.js';
 import type { TimestepSampler } from './timestep-sampler.js';
 import type { TrainingDiffusion } from './training-diffusion.js';
 import { packTrainingState, unpackTrainingState } from './training-state.js';
@@ -164,6 +164,7 @@ export class TrainLoop {
         schedule_sampler: this.sampler.name,
         data: this.opts.data.name,
         config: this.opts.config ?? {},
+        metrics: this.metrics.getState(),
       },
     });
     const exportModel = this.opts.exportModel;
@@ -174,16 +175,23 @@ export class TrainLoop {
     }
   }
 
-  /** Continue from the run folder's newest checkpoint; false when it has none. */
+  /**
+   * Continue from the run folder's newest checkpoint; false when it has none (then from step
+   * 0). Either way the run folder is rewound to that point (rewindRunFolder).
+   */
   async resume(): Promise<boolean> {
     const ckpt = await latestCheckpointFor(this.store, this.seed);
-    if (!ckpt) return false;
+    if (!ckpt) {
+      await rewindRunFolder(this.store!, this.metrics, undefined);
+      return false;
+    }
     const file = this.store!.fileFor(ckpt.step);
     if (ckpt.meta.batch_size !== undefined && ckpt.meta.batch_size !== this.opts.batchSize) {
       throw new ConfigError('batch_size', `the run was started with batch size ${ckpt.meta.batch_size}; resume with the same (got ${this.opts.batchSize})`);
     }
     unpackTrainingState(file, ckpt.tensors, Number(ckpt.meta.adam_step ?? ckpt.step), this.params, this.opt, this.ema, this.sampler);
     this.step = ckpt.step;
+    await rewindRunFolder(this.store!, this.metrics, ckpt);
     return true;
   }
 
