@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerBackendPlugin, type BackendPlugin } from '@adm/core';
-import { loadAddon } from './addon.js';
+import { addonPath, loadAddon } from './addon.js';
 import { NATIVE_BACKEND } from './native-kernel.js';
 import { registerNativeBackend } from './native-backend.js';
 
@@ -29,6 +29,7 @@ export const nativeBackendPlugin: BackendPlugin = {
       onednn: `${i.onednn} (${i.cpuRuntime})`,
       isa: ISA[i.isa] ?? `0x${i.isa.toString(16)}`,
       threads: String(i.threads),
+      addon: addonPath() ?? '',
     };
   },
 };
