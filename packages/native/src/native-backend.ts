@@ -33,6 +33,13 @@ export function nativeKernelConfigs(addon: NativeAddon): tf.KernelConfig[] {
 export class NativeBackend extends MathBackendCPU {
   readonly outputs = new OutputPool();
 
+  constructor() {
+    super();
+    // MathBackendCPU's first write prints tfjs's "install our node backend" banner under
+    // Node; that advice is wrong for this backend, so mark the first use as done.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
     this.outputs.stored(values);
     return super.write(values, shape, dtype);
