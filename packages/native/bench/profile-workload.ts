@@ -1,13 +1,23 @@
-// Time per kernel of one step of a tools/bench workload on a backend (tf.profile).
-// usage: tsx --tsconfig tsconfig.base.json packages/native/bench/profile-workload.ts <workload> <forward|train> [batch] [backend=native]
+// Time per kernel of one step of a bench workload on a backend (tf.profile).
+// usage: tsx --tsconfig tsconfig.base.json packages/native/bench/profile-workload.ts <workloads module> <workload> <forward|train> [batch] [backend=native]
+//   e.g. ... profile-workload.ts tools/bench/workloads.ts unet-mnist train 64
+// The workloads come from the module named on the command line (one exporting WORKLOADS, as
+// the repository's tools/bench/workloads.ts does): the package imports nothing outside itself.
 // (nested op-level entries such as fusedConv2d__op are left out: their kernels are counted.)
 import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { useBackend } from '@adm/core';
-// A development script beside the package (not part of it): it profiles the project's shared bench workloads.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { WORKLOADS } from '../../../tools/bench/workloads.js';
 
-const [name = 'unet-mnist', mode = 'train', batchArg, backend = 'native'] = process.argv.slice(2);
+interface Workload {
+  name: string;
+  batch: number;
+  build(batch: number): Promise<{ forward(): Promise<void>; train?(): Promise<void>; dispose(): void }>;
+}
+
+const [modulePath, name = 'unet-mnist', mode = 'train', batchArg, backend = 'native'] = process.argv.slice(2);
+if (!modulePath) throw new Error('usage: profile-workload.ts <workloads module, e.g. tools/bench/workloads.ts> <workload> <forward|train> [batch] [backend]');
+const { WORKLOADS } = (await import(pathToFileURL(resolve(modulePath)).href)) as { WORKLOADS: Workload[] };
 const w = WORKLOADS.find((x) => x.name === name);
 if (!w) throw new Error(`unknown workload ${name} (known: ${WORKLOADS.map((x) => x.name).join(', ')})`);
 await useBackend(backend);
