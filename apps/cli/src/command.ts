@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { AdmError, ConfigError } from '@adm/core';
 
@@ -29,6 +30,13 @@ export function asFlagError(flag: string, e: unknown): unknown {
   return new ConfigError(flag, detail);
 }
 
+/** A path an argument names (`field`: "--inception", "<checkpoint>") must exist, as a file or a folder, before any work starts. */
+export async function checkPathFlag(field: string, path: string, kind: 'file' | 'folder'): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st) throw new ConfigError(field, `${path} not found`);
+  if (kind === 'file' ? !st.isFile() : !st.isDirectory()) throw new ConfigError(field, `${path} is not a ${kind}`);
+}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
@@ -43,6 +51,8 @@ export function parseFlags<O extends Options>(command: string, argv: string[], o
     // Node's message names the flag in quotes ("Unknown option '--frobnicate'"): the error's field is that flag.
     const message = (e as Error).message;
     const flag = /'(-{1,2}[^' ]+)/.exec(message)?.[1] ?? 'flags';
-    throw new UsageError(flag, `${message.replace(/\. To specify a positional argument.*$/s, '')} (known flags of adm ${command}: ${known})`);
+    // Node's message spans lines ("Did you forget ..."): the CLI's errors are one line.
+    const text = message.replace(/\. To specify a positional argument.*$/s, '').replace(/\s*\n\s*/g, ' ');
+    throw new UsageError(flag, `${text} (known flags of adm ${command}: ${known})`);
   }
 }

@@ -3,6 +3,7 @@
 // src/commands/<name>.ts and exports `command: CliCommand`.
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
 import { AdmError } from '@adm/core';
 import { type CliCommand, exitCodeOf } from './command.js';
 import { isVerbose, setQuiet, setVerbose, takeGlobalFlags } from './output.js';
@@ -46,6 +47,9 @@ export async function main(argv: string[]): Promise<number> {
   const global = takeGlobalFlags(argv);
   setVerbose(global.verbose);
   setQuiet(global.quiet);
+  // TensorFlow.js's own notices (the "Hi, looks like you are running TensorFlow.js in Node.js"
+  // banner, platform overrides) go through its warn(), which PROD silences; nothing else reads PROD.
+  if (!global.verbose) tf.env().set('PROD', true);
   const [name, ...rest] = global.argv;
   if (!name) {
     console.error(usage());

@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { setQuiet } from './output.js';
 import { createProgress } from './progress.js';
 
 /** A stream that records what is written, posing as a terminal of `columns` or as a pipe. */
@@ -34,6 +35,30 @@ describe('the CLI progress reporter', () => {
     q.update(10);
     q.finish();
     expect(quiet.text).toBe('');
+  });
+
+  it('puts notes on lines of their own, and follows the global --quiet unless told otherwise', () => {
+    const out = sink(false);
+    const p = createProgress('train', 4, { stream: out as never, unit: 'steps' });
+    p.update(2);
+    p.note('# samples: run/samples/step-0000002.png');
+    p.update(4);
+    p.finish();
+    expect(out.text.split('\n').map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual(['train 2/4', '# samples:', 'train 4/4', '']);
+    setQuiet(true);
+    try {
+      const quiet = sink(false);
+      const q = createProgress('train', 4, { stream: quiet as never });
+      q.update(4);
+      q.note('a note');
+      q.finish();
+      expect(quiet.text).toBe('');
+      const asked = sink(false);
+      createProgress('train', 4, { stream: asked as never, quiet: false }).update(4);
+      expect(asked.text).toMatch(/^train 4\/4 \(100%\)/);
+    } finally {
+      setQuiet(false);
+    }
   });
 
   it('on a terminal, redraws one line that fits its width', async () => {

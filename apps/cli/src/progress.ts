@@ -9,6 +9,8 @@ export interface Progress {
   update(done: number, detail?: string): void;
   /** Ends the bar (a newline on a terminal). */
   finish(): void;
+  /** A line of its own while the bar runs (a checkpoint, a sample grid): above the bar on a terminal. */
+  note(line: string): void;
 }
 
 export interface ProgressOptions {
@@ -31,7 +33,7 @@ function clock(seconds: number): string {
 }
 
 export function createProgress(label: string, total: number, options: ProgressOptions = {}): Progress {
-  if (options.quiet ?? isQuiet()) return { update() {}, finish() {} };
+  if (options.quiet ?? isQuiet()) return { update() {}, finish() {}, note() {} };
   const stream = options.stream ?? process.stderr;
   const startAt = options.startAt ?? 0;
   const started = Date.now();
@@ -47,6 +49,7 @@ export function createProgress(label: string, total: number, options: ProgressOp
         linewrap: true, // cli-progress's meaning: cut each frame to the terminal's width
         etaBuffer: 20,
         fps: 10,
+        forceRedraw: true, // a note() clears the bar's line: the next frame draws it again
       },
       cliProgress.Presets.legacy,
     );
@@ -54,6 +57,12 @@ export function createProgress(label: string, total: number, options: ProgressOp
     return {
       update: (done, detail = '') => bar.update(done, { detail }),
       finish: () => bar.stop(),
+      note(text) {
+        // Clear the bar's line, write the note; cli-progress redraws the bar below on its next frame.
+        stream.cursorTo(0);
+        stream.clearLine(0);
+        stream.write(`${text}\n`);
+      },
     };
   }
   let lastTenth = Math.floor((startAt / Math.max(1, total)) * 10);
@@ -76,5 +85,6 @@ export function createProgress(label: string, total: number, options: ProgressOp
     finish() {
       if (lastTenth < 10 && lastDone > startAt) line(lastDone, '');
     },
+    note: (text) => stream.write(`${text}\n`),
   };
 }

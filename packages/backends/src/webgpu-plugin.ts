@@ -30,6 +30,9 @@ const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 let probe: Promise<{ report?: WebGpuAdapterReport; reason?: string }> | undefined;
 let scout: Promise<{ report?: WebGpuAdapterReport; reason?: string }> | undefined;
 
+/** Dawn for Node is an optional peer: without it, the one line `adm info` shows for webgpu. */
+const NOT_INSTALLED = "not enabled: the optional 'webgpu' npm package (Dawn for Node) is not installed; npm install webgpu to enable it";
+
 /**
  * Dawn asks the Vulkan loader for drivers when it starts and prints warnings on stderr where
  * there are none (a machine without a GPU): a child Node process looks first, with its stderr
@@ -65,7 +68,8 @@ function scoutWebGpu(): Promise<{ report?: WebGpuAdapterReport; reason?: string 
     try {
       spec = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
     } catch (e) {
-      return { reason: `the 'webgpu' npm package (Dawn for Node) is not installed (npm install webgpu): ${(e as Error).message.split('\n')[0]}` };
+      if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return { reason: NOT_INSTALLED };
+      return { reason: `the 'webgpu' npm package (Dawn for Node) cannot be found: ${(e as Error).message.split('\n')[0]}` };
     }
     const out = await new Promise<string>((resolve, reject) =>
       execFile(process.execPath, ['--input-type=module', '-e', SCOUT_SCRIPT, spec, SWIFTSHADER_ICD], { timeout: 60_000, maxBuffer: 1 << 20 }, (err, stdout) =>
@@ -110,7 +114,9 @@ async function installNodeGpu(): Promise<{ report?: WebGpuAdapterReport; reason?
     const spec = 'webgpu';
     webgpu = (await import(/* @vite-ignore */ spec)) as unknown as typeof webgpu;
   } catch (e) {
-    return { reason: `the 'webgpu' npm package (Dawn for Node) did not load (npm install webgpu): ${(e as Error).message.split('\n')[0]}` };
+    const err = e as { code?: string; message: string };
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && /'webgpu'/.test(err.message)) return { reason: NOT_INSTALLED };
+    return { reason: `the 'webgpu' npm package (Dawn for Node) did not load: ${err.message.split('\n')[0]}` };
   }
   const fsSpec = 'node:fs';
   const { existsSync } = (await import(/* @vite-ignore */ fsSpec)) as typeof import('node:fs');
@@ -178,6 +184,8 @@ export const webgpuPlugin: BackendPlugin = {
   },
   async describe() {
     const { report, reason } = isNode && !navigatorGpu() && !probe ? await scoutWebGpu() : await probeWebGpu();
+    // Without Dawn, available() has said all there is (how to enable it).
+    if (reason === NOT_INSTALLED) return {};
     if (!report) return { adapter: `none (${reason})` };
     const out: Record<string, string> = {
       adapter: `${report.name}${report.software ? ' (software fallback, CPU-emulated; correct but slow)' : ''}`,

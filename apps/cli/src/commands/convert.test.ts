@@ -77,8 +77,12 @@ describe('adm convert', () => {
 
   it('needs an architecture, and refuses a checkpoint that names a forbidden global', async () => {
     const none = await run(['convert', 'a.pt', join(dir, 'x')]);
-    expect(none.code).toBe(1);
-    expect(none.err).toMatch(/--preset <name>, --config <file\.json>/);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^adm convert: --preset\/--config: .*--preset <name>, --config <file\.json>/);
+    const one = await run(['convert', 'a.pt']);
+    expect([one.code, one.err]).toEqual([2, 'adm convert: <checkpoint> <out-folder>: expected two arguments, got 1 (adm convert --help)']);
+    const missing = await run(['convert', join(dir, 'nowhere.pt'), join(dir, 'x'), '--preset', 'mnist']);
+    expect([missing.code, missing.err]).toEqual([1, `adm convert: <checkpoint>: ${join(dir, 'nowhere.pt')} not found`]);
     // data.pkl: GLOBAL os.system, then REDUCE — must be refused before anything runs
     const pkl = Uint8Array.from([0x80, 2, 0x63, ...new TextEncoder().encode('os\nsystem\n'), 0x29, 0x52, 0x2e]);
     const evil = join(dir, 'evil.pt');

@@ -4,7 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { ConfigError, readSafetensorsFile, readTorchCheckpointFile, type HostTensor } from '@adm/core';
 import { PRESETS, createFromFlags, getPreset, loadStateDict, saveModelFolder, type ModelFlags, type ModelType } from '@adm/unet';
-import { parseFlags, type CliCommand } from '../command.js';
+import { asFlagError, checkPathFlag, parseFlags, type CliCommand, UsageError } from '../command.js';
 
 const USAGE = `usage: adm convert <checkpoint> <out-folder> (--preset <name> | --config <file.json> | -- <flags>) [options]
 
@@ -31,11 +31,11 @@ export function parseGuidedDiffusionFlags(args: string[]): ModelFlags {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     const m = /^--([A-Za-z_][\w-]*)(?:=(.*))?$/.exec(a);
-    if (!m) throw new ConfigError('adm convert', `expected --<flag> <value> after "--", got ${JSON.stringify(a)}`);
+    if (!m) throw new UsageError('--', `expected --<flag> <value> after "--", got ${JSON.stringify(a)}`);
     const name = m[1].replace(/-/g, '_');
     let value = m[2];
     if (value === undefined) {
-      if (i + 1 >= args.length) throw new ConfigError(`--${name}`, 'missing value');
+      if (i + 1 >= args.length) throw new UsageError(`--${name}`, 'missing value');
       value = args[++i];
     }
     flags[name] = value;
@@ -100,17 +100,26 @@ export const command: CliCommand = {
       return 0;
     }
     if (positionals.length !== 2) {
-      console.error(USAGE);
-      throw new ConfigError('adm convert', `expected <checkpoint> and <out-folder>, got ${positionals.length} positional argument(s)`);
+      throw new UsageError('<checkpoint> <out-folder>', `expected two arguments, got ${positionals.length} (adm convert --help)`);
     }
     const [input, outDir] = positionals;
     if (values.preset === undefined && values.config === undefined && dashes < 0) {
-      throw new ConfigError('adm convert', 'the architecture is not stored in a checkpoint: give --preset <name>, --config <file.json> or guided-diffusion flags after "--"');
+      throw new UsageError('--preset/--config', 'the architecture is not stored in a checkpoint: give --preset <name>, --config <file.json> or guided-diffusion flags after "--"');
     }
+    const typeFlag = values['model-type'];
+    if (typeFlag !== undefined && !['unet', 'superres', 'classifier'].includes(typeFlag)) {
+      throw new ConfigError('--model-type', `expected unet, superres or classifier, got ${JSON.stringify(typeFlag)}`);
+    }
+    await checkPathFlag('<checkpoint>', input, 'file');
     let flags: ModelFlags = {};
     let modelType: ModelType | undefined;
     if (values.preset !== undefined) {
-      const p = getPreset(values.preset);
+      let p: ReturnType<typeof getPreset>;
+      try {
+        p = getPreset(values.preset);
+      } catch (e) {
+        throw asFlagError('--preset', e);
+      }
       flags = { ...p.flags };
       modelType = p.modelType;
     }

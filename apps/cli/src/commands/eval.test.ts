@@ -114,17 +114,21 @@ describe('adm eval', () => {
   });
 
   it('reports bad inputs clearly', async () => {
-    const cases: Array<[string[], RegExp]> = [
-      [['eval', join(dir, 'ref.npz'), join(dir, 'small.npz'), ...common()], /image sizes differ.*16x16.*12x12/],
-      [['eval', join(dir, 'ref.npz'), join(dir, 'empty'), ...common()], /empty: the folder holds no \.png images/],
-      [['eval', join(dir, 'garbage.npz'), join(dir, 'ref.npz'), ...common()], /garbage\.npz: not a zip archive/],
-      [['eval', join(dir, 'missing.npz'), join(dir, 'ref.npz'), ...common()], /missing\.npz: not found/],
-      [['eval', join(dir, 'ref.npz'), join(dir, 'ref.npz')], /--inception: .*required/],
-      [['eval', join(dir, 'ref.npz'), join(dir, 'ref.npz'), ...common(), '--preprocessing', 'bogus'], /unknown Inception preprocessing "bogus"/],
+    // Exit status 1 for bad files, 2 for a bad command line (the message names the flag).
+    const cases: Array<[string[], RegExp, number]> = [
+      [['eval', join(dir, 'ref.npz'), join(dir, 'small.npz'), ...common()], /image sizes differ.*16x16.*12x12/, 1],
+      [['eval', join(dir, 'ref.npz'), join(dir, 'empty'), ...common()], /empty: the folder holds no \.png images/, 1],
+      [['eval', join(dir, 'garbage.npz'), join(dir, 'ref.npz'), ...common()], /garbage\.npz: not a zip archive/, 1],
+      [['eval', join(dir, 'missing.npz'), join(dir, 'ref.npz'), ...common()], /missing\.npz: not found/, 1],
+      [['eval', join(dir, 'ref.npz'), join(dir, 'ref.npz')], /^adm eval: --inception: .*required/, 2],
+      [['eval', join(dir, 'ref.npz'), join(dir, 'ref.npz'), '--inception', join(dir, 'nowhere.pth')], /^adm eval: --inception: .*nowhere\.pth not found$/, 2],
+      [['eval', join(dir, 'ref.npz'), join(dir, 'ref.npz'), ...common(), '--preprocessing', 'bogus'], /^adm eval: --preprocessing: unknown Inception preprocessing "bogus"/, 2],
+      [['eval', join(dir, 'ref.npz'), join(dir, 'ref.npz'), ...common(), '--nearest-k', '0'], /^adm eval: --nearest-k: expected a positive integer, got "0"$/, 2],
+      [['eval', join(dir, 'ref.npz'), ...common()], /^adm eval: <reference> <samples>: expected two arguments, got 1/, 2],
     ];
-    for (const [args, want] of cases) {
+    for (const [args, want, code] of cases) {
       const r = await run(args);
-      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.code, args.join(' ')).toBe(code);
       expect(r.err).toMatch(want);
     }
   });

@@ -3,7 +3,7 @@
 // computes it, with a TensorFlow.js FID Inception-v3.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { backendPreference, ConfigError, ShapeError, TensorFileError, useBackend, writeFileAtomic } from '@adm/core';
+import { ConfigError, ShapeError, TensorFileError, writeFileAtomic } from '@adm/core';
 import {
   type EvaluatorBatch,
   encodePng,
@@ -24,8 +24,9 @@ import {
   writeEvaluatorBatch,
   computeStatistics,
 } from '@adm/eval';
-import { parseFlags, type CliCommand } from '../command.js';
-import { verboseLine } from '../output.js';
+import { checkBackendFlag, startBackend } from '../backend-flag.js';
+import { asFlagError, checkPathFlag, parseFlags, type CliCommand, UsageError } from '../command.js';
+import { noteLine } from '../output.js';
 import { createProgress, type Progress } from '../progress.js';
 
 const USAGE = `usage: adm eval <reference.npz|folder> <samples.npz|folder> --inception <weights> [options]
@@ -91,13 +92,21 @@ export const command: CliCommand = {
       console.log(USAGE);
       return 0;
     }
-    if (positionals.length !== 2) throw new ConfigError('adm eval', `expected <reference> and <samples>, got ${positionals.length} argument(s)\n${USAGE}`);
+    if (positionals.length !== 2) throw new UsageError('<reference> <samples>', `expected two arguments, got ${positionals.length} (adm eval --help)`);
     const [refPath, samplePath] = positionals;
     if (!values.inception) throw new ConfigError('--inception', 'the FID Inception weights file is required (pytorch-fid .pth or .safetensors)');
-    const preprocessing = parsePreprocessing(values.preprocessing ?? 'evaluator');
+    let preprocessing: ReturnType<typeof parsePreprocessing>;
+    try {
+      preprocessing = parsePreprocessing(values.preprocessing ?? 'evaluator');
+    } catch (e) {
+      throw asFlagError('--preprocessing', e);
+    }
     const batchSize = positiveInt('batch-size', values['batch-size'], 64);
     const distancesFlag = values.distances ?? 'auto';
     if (!['auto', 'float64', 'tf'].includes(distancesFlag)) throw new ConfigError('--distances', `expected auto, float64 or tf, got "${distancesFlag}"`);
+    const nearestSamples = positiveInt('nearest-samples', values['nearest-samples'], 8);
+    const nearestK = positiveInt('nearest-k', values['nearest-k'], 8);
+    await checkPathFlag('--inception', values.inception, 'file');
 
     // Read both inputs before the slow parts, so bad files fail fast.
     const ref = await readEvaluatorBatch(refPath);
@@ -110,9 +119,11 @@ export const command: CliCommand = {
     }
     if (ref.images && ref.images.count < 4) throw new ShapeError(`${refPath}: ${ref.images.count} reference image(s); precision/recall (k=3) needs at least 4`);
     if (sample.images.count < 4) throw new ShapeError(`${samplePath}: ${sample.images.count} sample image(s); precision/recall (k=3) needs at least 4`);
+    if (values['save-reference'] && !ref.images) throw new ConfigError('--save-reference', `${refPath} has no images to save`);
+    if (values.nearest && !ref.images) throw new ConfigError('--nearest', `${refPath} has no images to search`);
+    const preference = await checkBackendFlag(values.backend);
 
-    const choice = await useBackend(backendPreference({ flag: values.backend }), verboseLine);
-    verboseLine(`backend: ${choice.name}`);
+    const choice = await startBackend(preference, values.backend);
     const net = await FidInceptionV3.fromFile(values.inception);
     try {
       const cache = values['no-cache'] ? undefined : new FeatureCache(values['cache-dir'] ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'adm', 'eval'));
@@ -121,7 +132,7 @@ export const command: CliCommand = {
         if (key) {
           const hit = await cache!.load(key);
           if (hit && hit.pool.count === images.count) {
-            process.stderr.write(`${label}: features from the cache\n`);
+            noteLine(`${label}: features from the cache`);
             return hit;
           }
         }
@@ -136,7 +147,7 @@ export const command: CliCommand = {
       if (refFeatures && !(ref.pool && ref.spatial)) {
         const key = cache ? await cache.key(refPath, values.inception, preprocessing) : undefined;
         const hit = key ? await cache!.loadStatistics(key) : undefined;
-        if (hit) process.stderr.write('reference: statistics from the cache\n');
+        if (hit) noteLine('reference: statistics from the cache');
         ref.pool ??= hit?.pool ?? computeStatistics(refFeatures.pool);
         ref.spatial ??= hit?.spatial ?? computeStatistics(refFeatures.spatial);
         if (key && !hit) await cache!.saveStatistics(key, ref.pool, ref.spatial);
@@ -145,7 +156,7 @@ export const command: CliCommand = {
       const distances: PairwiseDistanceEngine = distancesFlag === 'float64' || (distancesFlag === 'auto' && work <= 2e9) ? float64Distances : tfDistances;
       const report = await evaluateFeatures({ features: refFeatures, pool: ref.pool, spatial: ref.spatial }, sampleFeatures, {
         distances,
-        onStage: (s) => process.stderr.write(`computing ${s}...\n`),
+        onStage: (s) => noteLine(`computing ${s}...`),
       });
       console.log(formatEvaluationTable(report));
 
@@ -157,17 +168,17 @@ export const command: CliCommand = {
           spatial: ref.spatial ?? computeStatistics(refFeatures.spatial),
         };
         await writeEvaluatorBatch(values['save-reference'], out, { compressed: values.compress });
-        process.stderr.write(`wrote ${values['save-reference']}\n`);
+        noteLine(`wrote ${values['save-reference']}`);
       }
       if (values.nearest) {
         if (!ref.images || !refFeatures) throw new ConfigError('--nearest', `${refPath} has no images to search`);
-        const m = Math.min(positiveInt('nearest-samples', values['nearest-samples'], 8), sample.images.count);
-        const k = positiveInt('nearest-k', values['nearest-k'], 8);
+        const m = Math.min(nearestSamples, sample.images.count);
+        const k = nearestK;
         const chosen = Array.from({ length: m }, (_, i) => i);
         const queries = { values: sampleFeatures.pool.values.subarray(0, m * sampleFeatures.pool.dim), count: m, dim: sampleFeatures.pool.dim };
         const nn = await nearestNeighbours(queries, refFeatures.pool, k, { engine: distances });
         await writeFileAtomic(values.nearest, encodePng(nearestNeighbourGrid(sample.images, chosen, ref.images, nn)));
-        process.stderr.write(`wrote ${values.nearest} (${m} samples x ${nn.k} nearest reference images)\n`);
+        noteLine(`wrote ${values.nearest} (${m} samples x ${nn.k} nearest reference images)`);
       }
       if (values.json) {
         const json = {

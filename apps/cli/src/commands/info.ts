@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backendPlugins, backendPreference, loadBackendPluginModules, useBackend } from '@adm/core';
 import { parseFlags, type CliCommand } from '../command.js';
+import { verboseLine } from '../output.js';
 
 export const command: CliCommand = {
   name: 'info',
@@ -28,7 +29,7 @@ export const command: CliCommand = {
     let running: string;
     let skipped: string[] = [];
     try {
-      const choice = await useBackend(preference);
+      const choice = await useBackend(preference, verboseLine);
       running = choice.name;
       skipped = choice.skipped;
       // wasm details (SIMD, kernels) are only known once it is active.

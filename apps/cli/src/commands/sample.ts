@@ -4,29 +4,17 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  backendPreference,
-  ConfigError,
-  createContainer,
-  encodePng,
-  type GuidanceSpec,
-  imageGrid,
-  parsePipelineConfig,
-  pipelineModule,
-  type SamplingPipeline,
-  serializeNpz,
-  TOKENS,
-  useBackend,
-  writeFileAtomic,
-} from '@adm/core';
+import { AdmError, ConfigError, createContainer, encodePng, type GuidanceSpec, imageGrid, pipelineModule, type SamplingPipeline, serializeNpz, TOKENS, writeFileAtomic } from '@adm/core';
 import { guidanceModule } from '@adm/guidance';
 import { mnistClassifier, mnistDenoiser, modelFolderOf } from '@adm/models-mnist';
-import { SAMPLER_FACTORIES, samplersModule } from '@adm/samplers';
+import { samplersModule } from '@adm/samplers';
 import { schedulesModule } from '@adm/schedules';
 import { unetModule } from '@adm/unet';
+import { checkBackendFlag, startBackend } from '../backend-flag.js';
 import { type CliCommand, parseFlags } from '../command.js';
-import { verboseLine } from '../output.js';
+import { isQuiet, noteLine } from '../output.js';
 import { createProgress, type Progress } from '../progress.js';
+import { checkSamplePipeline, parseSamplePipeline } from './sample-flags.js';
 
 const USAGE = `usage: adm sample --out <folder> [options]
 
@@ -100,7 +88,7 @@ export const command: CliCommand = {
       console.log(USAGE);
       return 0;
     }
-    if (!values.out) throw new ConfigError('--out', `required: the folder to write samples into\n\n${USAGE}`);
+    if (!values.out) throw new ConfigError('--out', 'required: the folder to write samples into (adm sample --help)');
 
     let json: Record<string, unknown> = {};
     if (values.config) {
@@ -142,11 +130,6 @@ export const command: CliCommand = {
 
     if (values.steps !== undefined) json.respacing = values.steps;
     else if (json.respacing === undefined) json.respacing = 'ddim25';
-    // Checked here, before any backend or model starts (the pipeline would name pipeline.sampler, later).
-    const samplerNames = SAMPLER_FACTORIES.map((f) => f.name);
-    if (values.sampler !== undefined && !samplerNames.includes(values.sampler)) {
-      throw new ConfigError('--sampler', `unknown sampler "${values.sampler}" (known: ${samplerNames.join(', ')})`);
-    }
     if (values.sampler !== undefined || values.eta !== undefined) {
       const prev = typeof json.sampler === 'string' ? { name: json.sampler } : ((json.sampler as Record<string, unknown>) ?? {});
       const name = values.sampler ?? (prev.name as string | undefined) ?? (String(json.respacing).startsWith('ddim') ? 'ddim' : 'ddpm');
@@ -170,13 +153,16 @@ export const command: CliCommand = {
         });
       }
     }
-    const backendWanted = backendPreference({ flag: values.backend, pipeline: json.backend as string | undefined });
+    const pipelineBackend = json.backend;
+    if (pipelineBackend !== undefined && typeof pipelineBackend !== 'string') throw new ConfigError(`${values.config}: backend`, `expected a string, got ${JSON.stringify(pipelineBackend)}`);
     delete json.backend;
-    const config = parsePipelineConfig(json);
+    // Every flag is checked here, before the backend starts and any weights are read.
+    const config = parseSamplePipeline(json, values, values.config);
+    await checkSamplePipeline(config, values, values.config);
+    const backendWanted = await checkBackendFlag(values.backend, pipelineBackend);
 
-    const log = (s: string) => process.stderr.write(s);
-    const chosen = await useBackend(backendWanted, verboseLine);
-    verboseLine(`backend: ${chosen.name}`);
+    const quiet = values.quiet || isQuiet();
+    const chosen = await startBackend(backendWanted, values.backend);
     const pipeline = createCliSamplingPipeline();
     let bar: Progress | undefined;
     let result;
@@ -185,12 +171,11 @@ export const command: CliCommand = {
         result = ev.result;
         break;
       }
-      if (values.quiet) continue;
-      bar ??= createProgress('sample', ev.total, { unit: 'steps' });
+      bar ??= createProgress('sample', ev.total, { unit: 'steps', quiet });
       bar.update(ev.completed, `${ev.stage} batch ${ev.batch + 1}/${ev.numBatches}`);
     }
     bar?.finish();
-    if (!result) throw new ConfigError('sample', 'the run ended without a result');
+    if (!result) throw new AdmError('the sampling run ended without a result');
 
     await mkdir(values.out, { recursive: true });
     const [n, h, w, c] = result.images.shape;
@@ -202,7 +187,7 @@ export const command: CliCommand = {
     const pngPath = join(values.out, 'grid.png');
     await writeFileAtomic(pngPath, encodePng(grid.data, grid.width, grid.height, grid.channels));
     await writeFileAtomic(join(values.out, 'pipeline.json'), JSON.stringify({ ...config, backend: chosen.name }, null, 2) + '\n');
-    if (!values.quiet) log(`wrote ${npzPath} and ${pngPath}${result.labels ? ` (labels ${Array.from(result.labels.slice(0, 16)).join(',')}${n > 16 ? ',...' : ''})` : ''} on ${chosen.name}\n`);
+    if (!quiet) noteLine(`wrote ${npzPath} and ${pngPath}${result.labels ? ` (labels ${Array.from(result.labels.slice(0, 16)).join(',')}${n > 16 ? ',...' : ''})` : ''} on ${chosen.name}`);
     return 0;
   },
 };

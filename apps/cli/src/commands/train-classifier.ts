@@ -5,9 +5,11 @@ import { createGaussianDiffusion } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
 import { ClassifierTrainLoop } from '@adm/train';
 import { createClassifier, saveModelFolder } from '@adm/unet';
+import { checkBackendFlag } from '../backend-flag.js';
 import { parseFlags, type CliCommand } from '../command.js';
+import { noteLine } from '../output.js';
 import { diffusionFlags, flagsFrom, loadDataset, presetNames } from './train.js';
-import { beginTraining, HELP_FLAG_OPTION, readTrainFlags, startTrainingBackend, TRAIN_FLAG_OPTIONS } from './train-flags.js';
+import { beginTraining, checkDataFlag, HELP_FLAG_OPTION, readTrainFlags, startTrainingBackend, TRAIN_FLAG_OPTIONS } from './train-flags.js';
 
 const usage = () => `usage: adm train-classifier (--preset <name> | --config <flags.json>) --data <mnist|file.npz> --out <run folder> [options]
 
@@ -48,10 +50,13 @@ export const command: CliCommand = {
     }
     const run = readTrainFlags(values, { lr: 3e-4, weightDecay: 0.05 });
     const { seed, steps, runDir } = run;
+    // Every flag is checked here, before the backend starts and the classifier is built.
+    await checkDataFlag(run.data);
     const flags = await flagsFrom('classifier', run.preset, run.config);
     const diffusionArgs = diffusionFlags(flags);
+    const preference = await checkBackendFlag(run.backend);
 
-    await startTrainingBackend(run.backend);
+    await startTrainingBackend(preference, run.backend);
     const classifier = createClassifier(flags, { seed });
     classifier.training = true;
     const info = classifier.info;
@@ -85,7 +90,7 @@ export const command: CliCommand = {
         },
       });
       bar.finish();
-      console.error(`# done: ${join(runDir, 'classifier')}`);
+      noteLine(`# done: ${join(runDir, 'classifier')}`);
       return 0;
     } finally {
       loop.dispose();

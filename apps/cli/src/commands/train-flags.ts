@@ -2,9 +2,11 @@
 // lr, cadence, resume, backend, seed): their parseFlags options, their checks, and the start
 // of a run (backend, resume, the summary line and progress bar). Defaults that differ between
 // the commands (lr, weight decay) are passed in; each command keeps its own --help text.
-import { backendPreference, ConfigError, loadBackendPluginModules, useBackend } from '@adm/core';
+import { stat } from 'node:fs/promises';
+import { ConfigError } from '@adm/core';
 import type { ImageDataset } from '@adm/train';
-import { verboseLine } from '../output.js';
+import { startBackend } from '../backend-flag.js';
+import { noteLine } from '../output.js';
 import { createProgress, type Progress } from '../progress.js';
 
 /** A number flag's value: `dflt` when absent, else a number (an integer when `integer`) >= `min`. */
@@ -88,11 +90,19 @@ export function readTrainFlags(values: TrainFlagValues, defaults: { lr: number; 
   };
 }
 
-/** Load the backend plugins and select the --backend preference, reporting the choice on stderr. */
-export async function startTrainingBackend(flag: string | undefined): Promise<void> {
-  await loadBackendPluginModules();
-  const backend = await useBackend(backendPreference({ flag }), (l) => verboseLine(`# ${l}`));
-  console.error(`# backend ${backend.name}`);
+/** --data: mnist, mnist-test, an .npz file or a folder of .png images (read only once the model is known). */
+export async function checkDataFlag(src: string): Promise<void> {
+  if (src === 'mnist' || src === 'mnist-test') return;
+  const expected = 'expected "mnist", "mnist-test", an .npz file or a folder of .png images';
+  const st = await stat(src).catch(() => undefined);
+  if (!st) throw new ConfigError('--data', `${src} not found; ${expected}`);
+  if (!st.isDirectory() && !src.endsWith('.npz')) throw new ConfigError('--data', `${expected}, got "${src}"`);
+}
+
+/** Start the backend of a checked preference (checkBackendFlag), reporting the choice on stderr. */
+export async function startTrainingBackend(preference: string | readonly string[], flag: string | undefined): Promise<void> {
+  const backend = await startBackend(preference, flag);
+  noteLine(`# backend ${backend.name}`);
 }
 
 /** What beginTraining needs of a training loop. */
@@ -108,10 +118,10 @@ export interface ResumableLoop {
  */
 export async function beginTraining(loop: ResumableLoop, s: TrainSettings, data: ImageDataset): Promise<Progress> {
   if (s.resume) {
-    if (await loop.resume()) console.error(`# resumed ${s.runDir} at step ${loop.step}`);
-    else console.error(`# ${s.runDir} has no checkpoint yet: starting from step 0`);
+    if (await loop.resume()) noteLine(`# resumed ${s.runDir} at step ${loop.step}`);
+    else noteLine(`# ${s.runDir} has no checkpoint yet: starting from step 0`);
   }
   const nParams = [...loop.params.values()].reduce((a, v) => a + v.size, 0);
-  console.error(`# ${nParams} parameters, data ${data.name} (${data.length} images), batch ${s.batchSize}, steps ${loop.step} -> ${s.steps}`);
+  noteLine(`# ${nParams} parameters, data ${data.name} (${data.length} images), batch ${s.batchSize}, steps ${loop.step} -> ${s.steps}`);
   return createProgress('train', s.steps, { startAt: loop.step, unit: 'steps' });
 }

@@ -2,12 +2,22 @@
 // of images, with checkpoints that resume exactly and model folders `adm sample` can load.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ConfigError, createGaussianDiffusion, type GaussianDiffusionFlags, type HostTensor, readSafetensorsFile } from '@adm/core';
+import { AdmError, ConfigError, createGaussianDiffusion, type GaussianDiffusionFlags, type HostTensor, readSafetensorsFile } from '@adm/core';
 import { scheduleFactory } from '@adm/schedules';
-import { createNamedScheduleSampler, type ImageDataset, MnistDataset, NpzDataset, parseEmaRates, TrainLoop } from '@adm/train';
+import { createNamedScheduleSampler, type ImageDataset, MnistDataset, NpzDataset, parseEmaRates, SCHEDULE_SAMPLER_NAMES, TrainLoop } from '@adm/train';
 import { createModel, DIFFUSION_DEFAULTS, FlagReader, getPreset, loadStateDict, type ModelFlags, type ModelType, PRESETS, saveModelFolder } from '@adm/unet';
-import { parseFlags, type CliCommand } from '../command.js';
-import { beginTraining, HELP_FLAG_OPTION, numberFlag as num, readTrainFlags, startTrainingBackend, TRAIN_FLAG_OPTIONS } from './train-flags.js';
+import { checkBackendFlag } from '../backend-flag.js';
+import { asFlagError, checkPathFlag, parseFlags, type CliCommand } from '../command.js';
+import { noteLine } from '../output.js';
+import {
+  beginTraining,
+  checkDataFlag,
+  HELP_FLAG_OPTION,
+  numberFlag as num,
+  readTrainFlags,
+  startTrainingBackend,
+  TRAIN_FLAG_OPTIONS,
+} from './train-flags.js';
 
 const usage = () => `usage: adm train (--preset <name> | --config <flags.json>) --data <mnist|file.npz> --out <run folder> [options]
 
@@ -116,18 +126,36 @@ export const command: CliCommand = {
     }
     const run = readTrainFlags(values, { lr: 1e-4, weightDecay: 0 });
     const { seed, steps, batchSize, runDir } = run;
+    // Every flag is checked here, before the backend starts and the model is built.
+    const lrAnnealSteps = num('lr-anneal-steps', values['lr-anneal-steps'], 0, true);
+    const keepCheckpoints = num('keep-checkpoints', values['keep-checkpoints'], 2, true, 1);
+    const sampleEvery = num('sample-every', values['sample-every'], 0, true);
+    const sampleCount = num('sample-count', values['sample-count'], 20, true, 1);
+    let emaRates: number[];
+    try {
+      emaRates = parseEmaRates(values.ema ?? '0.9999');
+    } catch (e) {
+      throw asFlagError('--ema', e);
+    }
+    const scheduleSamplerName = values['schedule-sampler'] ?? 'uniform';
+    if (!(SCHEDULE_SAMPLER_NAMES as readonly string[]).includes(scheduleSamplerName)) {
+      throw new ConfigError('--schedule-sampler', `unknown schedule sampler "${scheduleSamplerName}" (known: ${SCHEDULE_SAMPLER_NAMES.join(', ')})`);
+    }
+    const initWeights = values.init ? join(values.init, 'model.safetensors') : undefined;
+    if (initWeights) await checkPathFlag('--init', initWeights, 'file');
+    await checkDataFlag(run.data);
     const flags = await flagsFrom('unet', run.preset, run.config);
     const diffusionArgs = diffusionFlags(flags);
+    const preference = await checkBackendFlag(run.backend);
 
-    await startTrainingBackend(run.backend);
+    await startTrainingBackend(preference, run.backend);
 
     const model = createModel(flags, { seed });
     model.training = true;
     const data = await loadDataset(run.data, model.info.imageSize, model.info.inChannels, run.dataLimit);
-    if (values.init) {
-      const path = join(values.init, 'model.safetensors');
-      const st = await readSafetensorsFile(path);
-      loadStateDict(model, new Map(st.names().map((n) => [n, st.get(n)])), path);
+    if (initWeights) {
+      const st = await readSafetensorsFile(initWeights);
+      loadStateDict(model, new Map(st.names().map((n) => [n, st.get(n)])), initWeights);
     }
     const diffusion = createGaussianDiffusion(diffusionArgs, scheduleFactory);
     // Model folders (config.json + model.safetensors) that loadModelFolder / adm sample read.
@@ -140,28 +168,26 @@ export const command: CliCommand = {
       microbatch: run.microbatch,
       lr: run.lr,
       weightDecay: run.weightDecay,
-      lrAnnealSteps: num('lr-anneal-steps', values['lr-anneal-steps'], 0, true),
-      emaRates: parseEmaRates(values.ema ?? '0.9999'),
-      scheduleSampler: createNamedScheduleSampler(values['schedule-sampler'] ?? 'uniform', diffusion.numTimesteps),
+      lrAnnealSteps,
+      emaRates,
+      scheduleSampler: createNamedScheduleSampler(scheduleSamplerName, diffusion.numTimesteps),
       classCond: model.info.numClasses !== undefined,
       seed,
       runDir,
       saveInterval: run.saveInterval,
       logInterval: run.logInterval,
-      keepCheckpoints: num('keep-checkpoints', values['keep-checkpoints'], 2, true, 1),
+      keepCheckpoints,
       exportModel,
       config: flags,
     });
     try {
       const bar = await beginTraining(loop, run, data);
       let last = '';
-      const sampleEvery = num('sample-every', values['sample-every'], 0, true);
-      const sampleCount = num('sample-count', values['sample-count'], 20, true, 1);
       await loop.run(steps, {
         onSave: async (step) => {
           if (!sampleEvery || (step % sampleEvery !== 0 && step !== steps)) return;
           const file = await sampleGrid(join(runDir, `ema_${loop.ema.rates[0] ?? 'none'}`), join(runDir, 'samples', `step-${String(step).padStart(7, '0')}.png`), sampleCount, model.info.numClasses);
-          process.stderr.write(`\n# samples: ${file}\n`);
+          bar.note(`# samples: ${file}`);
         },
         onStep: (r) => bar.update(r.step, last || `loss ${r.loss.toFixed(4)}`),
         onLog: (rec) => {
@@ -169,7 +195,7 @@ export const command: CliCommand = {
         },
       });
       bar.finish();
-      console.error(`# done: ${join(runDir, 'model')} and ${loop.ema.rates.map((r) => join(runDir, `ema_${r}`)).join(', ')}`);
+      noteLine(`# done: ${join(runDir, 'model')} and ${loop.ema.rates.map((r) => join(runDir, `ema_${r}`)).join(', ')}`);
       return 0;
     } finally {
       loop.dispose();
@@ -202,7 +228,7 @@ export async function sampleGrid(modelDir: string, pngPath: string, count: numbe
     await writeFileAtomic(pngPath, encodePng(grid.data, grid.width, grid.height, grid.channels));
     return pngPath;
   }
-  throw new ConfigError('sample-every', 'the sampling run ended without a result');
+  throw new AdmError('the sampling run for --sample-every ended without a result');
 }
 
 /** Preset names of one model type. */
@@ -216,7 +242,12 @@ export function presetNames(modelType: ModelType): string[] {
 export async function flagsFrom(modelType: ModelType, preset: string | undefined, config: string | undefined): Promise<ModelFlags> {
   let flags: ModelFlags = {};
   if (preset) {
-    const p = getPreset(preset);
+    let p: ReturnType<typeof getPreset>;
+    try {
+      p = getPreset(preset);
+    } catch (e) {
+      throw asFlagError('--preset', e);
+    }
     if (p.modelType !== modelType) throw new ConfigError('--preset', `"${preset}" is a ${p.modelType} preset; this command trains a ${modelType} (presets: ${presetNames(modelType).join(', ')})`);
     flags = p.flags;
   }
