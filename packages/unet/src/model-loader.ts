@@ -2,11 +2,11 @@
 // URLs (what @adm/models-mnist exports) into the network its config.json describes, in Node
 // and in browsers.
 import { ConfigError, TensorFileError, parseSafetensors, type HostTensor } from '@adm/core';
-import { createFromCheckedConfig } from './create-model.js';
-import { parseModelConfig, type AdmNetwork } from './model-folder.js';
+import { createFromCheckedConfig, type CheckedModelConfig } from './create-model.js';
+import { MAX_CONFIG_BYTES, parseModelConfig, type AdmNetwork } from './model-folder.js';
 import type { ModelType } from './create-model.js';
 import type { ModelFlags } from './model-flags.js';
-import { readModelSource, type ModelSource, type ModelSourceOptions, type SourceFile } from './model-source.js';
+import { modelFileLocations, notAModelFolder, readSourceFile, type ModelSource, type ModelSourceOptions, type SourceFile } from './model-source.js';
 import { checkStateDict, loadStateDict } from './state-dict.js';
 
 export interface LoadModelOptions extends ModelSourceOptions {
@@ -31,7 +31,10 @@ export function parseModelConfigText(text: string, file: string): { modelType: M
  * sized and the weights' names and shapes checked against it before any layer exists.
  */
 export function modelFromFiles(config: SourceFile, weights: SourceFile, expect?: readonly ModelType[]): LoadedModel {
-  const checked = parseModelConfig(new TextDecoder().decode(config.bytes), config.name, expect);
+  return buildChecked(parseModelConfig(new TextDecoder().decode(config.bytes), config.name, expect), weights);
+}
+
+function buildChecked(checked: CheckedModelConfig, weights: SourceFile): LoadedModel {
   const file = parseSafetensors(weights.bytes, weights.name);
   const tensors = new Map<string, HostTensor>(file.names().map((n) => [n, file.get(n)]));
   checkStateDict(checked.plan.shapes, tensors, weights.name);
@@ -46,10 +49,13 @@ export function modelFromFiles(config: SourceFile, weights: SourceFile, expect?:
 }
 
 /**
- * Load a model from a folder path, a folder URL or {config, weights} URLs. In Node, http(s)
- * files are cached on disk (see ModelSourceOptions.cacheDir); in a browser they are fetched.
+ * Load a model from a folder path, a folder URL or {config, weights} URLs. The config is read
+ * and checked first (a bad or missing one fetches no weights). In Node, http(s) files are
+ * cached on disk (see ModelSourceOptions.cacheDir); in a browser they are fetched.
  */
 export async function loadModel(source: ModelSource, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const { config, weights } = await readModelSource(source, options);
-  return modelFromFiles(config, weights, options.expect);
+  const where = modelFileLocations(source);
+  const config = await readSourceFile(where.config, { ...options, maxBytes: MAX_CONFIG_BYTES }).catch(notAModelFolder);
+  const checked = parseModelConfig(new TextDecoder().decode(config.bytes), config.name, options.expect);
+  return buildChecked(checked, await readSourceFile(where.weights, options));
 }

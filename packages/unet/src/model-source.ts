@@ -2,7 +2,7 @@
 // http(s) URL (fetch; in Node cached on disk by URL and content hash), as diffusers'
 // from_pretrained reads a folder or a hub URL. The same code runs in Node and in browsers.
 import { ConfigError, TensorFileError } from '@adm/core';
-import { CONFIG_FILE, MAX_CONFIG_BYTES, WEIGHTS_FILE } from './model-folder.js';
+import { CONFIG_FILE, WEIGHTS_FILE } from './model-folder.js';
 
 /** A model folder's files, named one by one (what @adm/models-mnist exports). */
 export interface ModelFiles {
@@ -101,8 +101,13 @@ async function download(url: URL, options: ModelSourceOptions): Promise<Uint8Arr
   let res: Response;
   try {
     res = await fetchImpl(url.href);
-  } catch (e) {
-    throw new TensorFileError(url.href, `could not be fetched (${(e as Error).message})`);
+  } catch {
+    // Once more on a network error: a kept-alive connection the server has just closed fails the first try.
+    try {
+      res = await fetchImpl(url.href);
+    } catch (e) {
+      throw new TensorFileError(url.href, `could not be fetched (${(e as Error).message})`);
+    }
   }
   if (!res.ok) throw new TensorFileError(url.href, `could not be fetched: HTTP ${res.status} ${res.statusText}`.trim());
   const declared = Number(res.headers?.get?.('content-length') ?? NaN);
@@ -154,14 +159,4 @@ async function fetchCached(url: URL, options: ModelSourceOptions): Promise<Sourc
     /* a read-only or full cache must not stop the load: the bytes are in memory */
   }
   return { name: url.href, bytes };
-}
-
-/** Read a model's config.json and model.safetensors from wherever `source` says. */
-export async function readModelSource(source: ModelSource, options: ModelSourceOptions = {}): Promise<{ config: SourceFile; weights: SourceFile }> {
-  const where = modelFileLocations(source);
-  const [config, weights] = await Promise.all([
-    readSourceFile(where.config, { ...options, maxBytes: MAX_CONFIG_BYTES }).catch(notAModelFolder),
-    readSourceFile(where.weights, options),
-  ]);
-  return { config, weights };
 }
