@@ -1,4 +1,4 @@
-import { ConfigError } from '@adm/core';
+import { ConfigError, describeValue } from '@adm/core';
 import { EncoderUNetModel } from './encoder-unet-model.js';
 import {
   CLASSIFIER_DEFAULTS,
@@ -10,7 +10,6 @@ import {
   attentionRates,
   checkFlags,
   defaultChannelMult,
-  describeValue,
   flagField,
   type FlagValue,
   type ModelFlags,

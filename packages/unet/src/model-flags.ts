@@ -1,4 +1,4 @@
-import { ConfigError } from '@adm/core';
+import { ConfigError, describeValue } from '@adm/core';
 
 /** guided-diffusion flag values as they appear in config.json or on a command line. */
 export type FlagValue = string | number | boolean | null | number[] | undefined;
@@ -56,23 +56,6 @@ export const SR_DEFAULTS = {
 
 /** script_util.NUM_CLASSES; a `num_classes` flag overrides it (e.g. 10 for MNIST). */
 export const NUM_CLASSES = 1000;
-
-/**
- * A bounded description of any value for an error message: never a recursive stringify
- * (a config may hold 10,000 nested arrays), strings cut to 40 characters.
- */
-export function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null || typeof v === 'boolean' || typeof v === 'number') return String(v);
-  if (typeof v === 'string') return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}... (${v.length} characters)` : JSON.stringify(v);
-  if (typeof v === 'bigint') return `${String(v).slice(0, 40)}n`;
-  if (Array.isArray(v)) {
-    const flat = v.length <= 8 && v.every((x) => x === null || ['number', 'boolean', 'string'].includes(typeof x));
-    return flat ? `[${v.map(describeValue).join(', ')}]` : `an array of ${v.length} items${v.some((x) => typeof x === 'object' && x !== null) ? ' (nested)' : ''}`;
-  }
-  if (typeof v === 'object') return `an object with ${Object.keys(v).length} keys`;
-  return `a ${typeof v}`;
-}
 
 /** The field an error names: `file: flag` for a file (path or URL), `where.flag` for code. */
 export function flagField(where: string, flag: string): string {

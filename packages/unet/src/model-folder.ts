@@ -1,4 +1,4 @@
-import { ConfigError, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
+import { ConfigError, describeValue, writeFileAtomic, writeSafetensorsFile, type HostTensor } from '@adm/core';
 import {
   checkModelConfig,
   createClassifierKwargs,
@@ -9,7 +9,7 @@ import {
   type ModelType,
 } from './create-model.js';
 import { EncoderUNetModel } from './encoder-unet-model.js';
-import { describeValue, type ModelFlags } from './model-flags.js';
+import type { ModelFlags } from './model-flags.js';
 import { stateDict } from './state-dict.js';
 import { loadModel } from './model-loader.js';
 import { modelFileLocations, notAModelFolder, readSourceFile } from './model-source.js';

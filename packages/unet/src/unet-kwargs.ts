@@ -1,5 +1,5 @@
-import { ConfigError } from '@adm/core';
-import { MAX_IMAGE_SIZE, MAX_LEVELS, MAX_RES_BLOCKS, describeValue, flagField } from './model-flags.js';
+import { ConfigError, describeValue } from '@adm/core';
+import { MAX_IMAGE_SIZE, MAX_LEVELS, MAX_RES_BLOCKS, flagField } from './model-flags.js';
 import { KWARG_NAMES, planEncoder, planUNet, type PlanNames } from './parameter-plan.js';
 
 /**

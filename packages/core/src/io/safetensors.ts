@@ -1,4 +1,4 @@
-import { TensorFileError } from '../errors.js';
+import { TensorFileError, describeValue } from '../errors.js';
 import {
   DTYPE_BYTES,
   type DType,
@@ -93,7 +93,7 @@ function parseMetadata(raw: unknown, file: string): Record<string, string> {
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-    if (typeof v !== 'string') throw new TensorFileError(file, `__metadata__["${k}"] must be a string, got ${typeof v}`);
+    if (typeof v !== 'string') throw new TensorFileError(file, `__metadata__[${describeValue(k)}] must be a string, got ${describeValue(v)}`);
     out[k] = v;
   }
   return out;
@@ -105,15 +105,15 @@ function parseEntry(name: string, raw: unknown, dataLen: number, file: string): 
   }
   const r = raw as Record<string, unknown>;
   if (!isDType(r.dtype)) {
-    throw new TensorFileError(file, `unknown dtype ${JSON.stringify(r.dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`, name);
+    throw new TensorFileError(file, `unknown dtype ${describeValue(r.dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(', ')})`, name);
   }
   const shape = r.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TensorFileError(file, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`, name);
+    throw new TensorFileError(file, `shape must be an array of non-negative integers, got ${describeValue(shape)}`, name);
   }
   const offs = r.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new TensorFileError(file, `data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offs)}`, name);
+    throw new TensorFileError(file, `data_offsets must be [begin, end] non-negative integers, got ${describeValue(offs)}`, name);
   }
   const [begin, end] = offs as [number, number];
   if (end < begin) throw new TensorFileError(file, `data_offsets [${begin}, ${end}] end before they begin`, name);
