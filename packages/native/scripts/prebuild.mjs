@@ -5,6 +5,7 @@
 // rpath) and their licenses. Needs what a source build needs (libdnnl-dev, g++, make,
 // python3) plus dpkg for the licenses. Skips the work when the layout matches its inputs.
 // usage: node scripts/prebuild.mjs [--force]   (ADM_NATIVE_PREBUILD=skip: do nothing)
+// Reports on stderr: stdout belongs to `npm pack --json`, which runs this as prepack.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -89,7 +90,7 @@ function requiredVersions(files) {
 
 function prebuild(force) {
   if (process.env.ADM_NATIVE_PREBUILD === 'skip') {
-    console.log('prebuild: ADM_NATIVE_PREBUILD=skip, the tarball will have no prebuilt addon');
+    console.error('prebuild: ADM_NATIVE_PREBUILD=skip, the tarball will have no prebuilt addon');
     return;
   }
   if (`${process.platform}-${process.arch}` !== TARGET) {
@@ -97,7 +98,7 @@ function prebuild(force) {
   }
   const hash = inputsHash();
   if (!force && upToDate(hash)) {
-    console.log(`prebuild: ${outDir} is up to date`);
+    console.error(`prebuild: ${outDir} is up to date`);
     return;
   }
   const staging = `${outDir}.staging`;
@@ -105,7 +106,7 @@ function prebuild(force) {
   mkdirSync(join(staging, 'licenses'), { recursive: true });
   let linked;
   for (const v of VARIANTS) {
-    console.log(`prebuild: compiling the addon for -march=${v.march}`);
+    console.error(`prebuild: compiling the addon for -march=${v.march}`);
     copyFileSync(buildAddon({ march: v.march, quiet: true }), join(staging, v.file));
     linked ??= checkedLibraries(join(staging, v.file));
   }
@@ -142,7 +143,7 @@ function prebuild(force) {
   // The workspace then loads what npm users get; a local build (npx adm-native-build) would take precedence.
   rmSync(join(addonDir, 'build'), { recursive: true, force: true });
   const r = manifest.requires;
-  console.log(`prebuild: ${outDir}: ${VARIANTS.map((v) => v.file).join(', ')} + ${SHIPPED.join(', ')} (${(manifest.bytes / 1e6).toFixed(1)} MB; needs glibc >= ${r.GLIBC}, libstdc++ GLIBCXX_${r.GLIBCXX})`);
+  console.error(`prebuild: ${outDir}: ${VARIANTS.map((v) => v.file).join(', ')} + ${SHIPPED.join(', ')} (${(manifest.bytes / 1e6).toFixed(1)} MB; needs glibc >= ${r.GLIBC}, libstdc++ GLIBCXX_${r.GLIBCXX})`);
 }
 
 try {
