@@ -36,7 +36,7 @@ function loadsOrRefuses(read: () => Iterable<HostTensor>, file: string): void {
 }
 
 /** A safetensors file whose header is `header` (any JSON text) and data `data`. */
-function withHeader(header: string, data = new Uint8Array(0)): Uint8Array {
+function withHeader(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const h = new TextEncoder().encode(header);
   const out = new Uint8Array(8 + h.length + data.length);
   new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
